@@ -1,0 +1,46 @@
+// The Hono app, built from injected dependencies. The route tree follows the
+// data's path: lists (imports, contacts) → segments → campaigns → … → reports.
+import { Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { contactRoutes, suppressionRoutes } from './contacts/routes';
+import type { AppEnv, Deps } from './http/context';
+import { notFoundHandler, onError, requestContext } from './http/middleware';
+import { requireAuth } from './http/tenancy';
+import { importRoutes } from './imports/routes';
+import { runImport } from './imports/service';
+import { AppError } from './lib/errors';
+import { segmentRoutes } from './segments/routes';
+
+export function createApp(deps: Deps) {
+  deps.jobs.register('import', (id, signal) => runImport(deps, id, signal));
+
+  const app = new Hono<AppEnv>();
+  app.use('*', async (c, next) => {
+    c.set('deps', deps);
+    await next();
+  });
+  app.use('*', requestContext);
+  app.onError(onError);
+  app.notFound(notFoundHandler);
+
+  app.get('/health', async (c) => c.json({ ok: true, db: deps.db.kind, time: deps.clock.now().toISOString() }));
+
+  const api = new Hono<AppEnv>();
+  api.use('*', requireAuth);
+  // JSON bodies are small; list uploads stream through their own limit.
+  api.use('*', async (c, next) => {
+    if (c.req.path.endsWith('/imports') && c.req.method === 'POST') return next();
+    return bodyLimit({
+      maxSize: 1024 * 1024,
+      onError: () => {
+        throw new AppError(413, 'payload_too_large', 'request body is larger than 1 MB');
+      },
+    })(c, next);
+  });
+  api.route('/imports', importRoutes);
+  api.route('/contacts', contactRoutes);
+  api.route('/suppressions', suppressionRoutes);
+  api.route('/segments', segmentRoutes);
+  app.route('/v1', api);
+  return app;
+}

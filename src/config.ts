@@ -1,0 +1,44 @@
+import { z } from 'zod';
+
+const bytes = z
+  .string()
+  .regex(/^\d+\s*(b|kb|mb|gb)?$/i, 'a size such as 200MB or 1048576')
+  .transform((s) => {
+    const m = /^(\d+)\s*(b|kb|mb|gb)?$/i.exec(s)!;
+    const unit = (m[2] ?? 'b').toLowerCase();
+    const mult = unit === 'gb' ? 1024 ** 3 : unit === 'mb' ? 1024 ** 2 : unit === 'kb' ? 1024 : 1;
+    return Number(m[1]) * mult;
+  });
+
+const schema = z.object({
+  PORT: z.coerce.number().int().min(1).max(65535).default(8787),
+  HOST: z.string().default('0.0.0.0'),
+  /** PostgreSQL URL; when unset the service uses embedded PGlite in DATA_DIR. */
+  DATABASE_URL: z.string().url().optional(),
+  DATA_DIR: z.string().default('./data'),
+  LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
+  /** Largest list upload accepted. */
+  IMPORT_MAX_BYTES: bytes.default(200 * 1024 * 1024),
+  PUBLIC_BASE_URL: z.string().url().default('http://localhost:8787'),
+});
+
+export type Config = z.infer<typeof schema>;
+
+/** Parse the environment; fail with every bad variable named. */
+export function loadConfig(env: Record<string, string | undefined> = process.env): Config {
+  const picked: Record<string, string> = {};
+  for (const k of Object.keys(schema.shape)) {
+    const v = env[k];
+    if (v !== undefined && v !== '') picked[k] = v;
+  }
+  const r = schema.safeParse(picked);
+  if (!r.success) {
+    const lines = r.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`).join('\n');
+    throw new Error(`invalid configuration:\n${lines}`);
+  }
+  return r.data;
+}
+
+export function testConfig(over: Partial<Config> = {}): Config {
+  return { ...schema.parse({}), ...over };
+}

@@ -1,0 +1,49 @@
+// Dealers (a dealer group with its stores) and the API tokens that act for them.
+import { and, eq, isNull } from 'drizzle-orm';
+import type { Tx } from '../db';
+import { apiTokens, dealers, stores } from '../db/schema';
+import type { Clock } from '../lib/clock';
+import { randomToken, sha256Hex, uuidv7 } from '../lib/ids';
+import type { Auth, Role } from '../http/context';
+
+export interface NewDealer {
+  name: string;
+  country?: string;
+  timezone?: string;
+  stores?: { name: string }[];
+}
+
+export async function createDealer(db: Tx, clock: Clock, input: NewDealer) {
+  const now = clock.now();
+  const id = uuidv7(now.getTime());
+  const [dealer] = await db
+    .insert(dealers)
+    .values({ id, name: input.name, country: input.country ?? 'CN', timezone: input.timezone ?? 'Asia/Shanghai', createdAt: now })
+    .returning();
+  for (const s of input.stores ?? []) {
+    await db.insert(stores).values({ id: uuidv7(now.getTime()), dealerId: id, name: s.name, createdAt: now });
+  }
+  return dealer!;
+}
+
+export async function getDealer(db: Tx, dealerId: string) {
+  const [d] = await db.select().from(dealers).where(eq(dealers.id, dealerId));
+  return d;
+}
+
+/** Issue an API token; the plain token is returned once and only its hash is kept. */
+export async function issueApiToken(db: Tx, clock: Clock, dealerId: string, role: Role, name: string) {
+  const token = `dm_${randomToken(32)}`;
+  const id = uuidv7(clock.now().getTime());
+  await db.insert(apiTokens).values({ id, dealerId, role, name, tokenHash: await sha256Hex(token), createdAt: clock.now() });
+  return { id, token };
+}
+
+export async function authenticateToken(db: Tx, token: string): Promise<Auth | undefined> {
+  const hash = await sha256Hex(token);
+  const [row] = await db
+    .select({ id: apiTokens.id, dealerId: apiTokens.dealerId, role: apiTokens.role })
+    .from(apiTokens)
+    .where(and(eq(apiTokens.tokenHash, hash), isNull(apiTokens.revokedAt)));
+  return row ? { dealerId: row.dealerId, role: row.role as Role, tokenId: row.id } : undefined;
+}

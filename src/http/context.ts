@@ -1,0 +1,33 @@
+import type { Config } from '../config';
+import type { Database } from '../db';
+import type { Clock } from '../lib/clock';
+import type { JobRunner } from '../lib/jobs';
+import type { Logger } from '../lib/log';
+import type { Storage } from '../lib/storage';
+
+/** Everything the app needs from the outside world; each runtime supplies its own. */
+export interface Deps {
+  db: Database;
+  clock: Clock;
+  config: Config;
+  logger: Logger;
+  storage: Storage;
+  jobs: JobRunner;
+}
+
+export type Role = 'admin' | 'marketer' | 'manager' | 'printer';
+
+export interface Auth {
+  dealerId: string;
+  role: Role;
+  tokenId: string;
+}
+
+export type AppEnv = {
+  Variables: {
+    deps: Deps;
+    requestId: string;
+    log: Logger;
+    auth: Auth;
+  };
+};

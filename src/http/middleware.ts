@@ -1,0 +1,46 @@
+import type { Context, MiddlewareHandler } from 'hono';
+import type { ContentfulStatusCode } from 'hono/utils/http-status';
+import { AppError } from '../lib/errors';
+import { randomToken } from '../lib/ids';
+import type { AppEnv } from './context';
+
+const SAFE_REQUEST_ID = /^[A-Za-z0-9._-]{8,128}$/;
+
+/** A request id on every response (echoing a well-formed incoming one) and one log line per request. */
+export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
+  const incoming = c.req.header('x-request-id');
+  const requestId = incoming && SAFE_REQUEST_ID.test(incoming) ? incoming : randomToken(12);
+  const deps = c.get('deps');
+  const log = deps.logger.child({ reqId: requestId });
+  c.set('requestId', requestId);
+  c.set('log', log);
+  c.header('X-Request-Id', requestId);
+  const started = performance.now();
+  await next();
+  c.header('X-Request-Id', requestId);
+  // Route pattern, not the URL: query strings may carry search terms.
+  log.info('request', {
+    method: c.req.method,
+    route: c.req.routePath,
+    status: c.res.status,
+    ms: Math.round(performance.now() - started),
+    dealer: c.get('auth')?.dealerId,
+  });
+};
+
+export function errorResponse(c: Context, err: AppError) {
+  return c.json(err.toJSON(), err.status as ContentfulStatusCode);
+}
+
+export function onError(err: Error, c: Context<AppEnv>) {
+  if (err instanceof AppError) return errorResponse(c, err);
+  const log = c.get('log');
+  log?.error('unhandled error', { err: err.name, stack: (err.stack ?? '').split('\n').slice(0, 4).join(' | ') });
+  return errorResponse(c, new AppError(500, 'internal', 'internal error; quote the request id when reporting it', {
+    requestId: c.get('requestId'),
+  }));
+}
+
+export function notFoundHandler(c: Context<AppEnv>) {
+  return errorResponse(c, new AppError(404, 'not_found', `no route for ${c.req.method} ${new URL(c.req.url).pathname}`));
+}

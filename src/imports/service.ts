@@ -1,0 +1,352 @@
+// List imports: upload → count (the whole file is checked before anything is
+// written) → merge in batches, each committed with the resume point, so a
+// restart continues where it stopped and a bad file leaves no trace.
+import { and, asc, desc, eq, lt, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import type { Deps } from '../http/context';
+import { CONTACT_KINDS, type ContactKind } from '../contacts/types';
+import { importErrors, imports, dealers } from '../db/schema';
+import { AppError, notFound, payloadTooLarge } from '../lib/errors';
+import { uuidv7 } from '../lib/ids';
+import { errorField } from '../lib/log';
+import { TooLarge } from '../lib/storage';
+import { ENCODING_ALIASES, type TextEncodingName } from './encoding';
+import { FileError, openCsv, type CsvOptions } from './csv';
+import { IMPORT_FIELDS } from './headers';
+import { mergeBatch, type BatchRow } from './merge';
+import { buildColumnMap, describeMapping, normalizeRow, type RowError } from './rows';
+
+export const importOptions = z.object({
+  filename: z.string().max(255).optional(),
+  kind: z.enum(CONTACT_KINDS).optional(),
+  country: z
+    .string()
+    .regex(/^[A-Za-z]{2}$/, 'an ISO 3166 two-letter country code')
+    .transform((s) => s.toUpperCase())
+    .optional(),
+  encoding: z.enum(Object.keys(ENCODING_ALIASES) as [string, ...string[]]).optional(),
+  delimiter: z.enum(['comma', 'tab', 'semicolon']).optional(),
+  mapping: z.record(z.string(), z.enum(IMPORT_FIELDS).nullable()).optional(),
+});
+export type ImportOptions = z.infer<typeof importOptions>;
+
+export type ImportRow = typeof imports.$inferSelect;
+
+const BATCH = 5000;
+const DELIMS = { comma: ',', tab: '\t', semicolon: ';' } as const;
+
+interface Live {
+  phase: 'counting' | 'merging';
+  bytesRead: number;
+  rowsProcessed: number;
+}
+/** Progress of running imports, readable without waiting on the database. */
+const live = new Map<string, Live>();
+
+export interface Upload {
+  id: string;
+  fileKey: string;
+  bytes: number;
+  sha256: string;
+}
+
+/** Stream the uploaded file to storage, enforcing the size limit. */
+export async function storeUpload(deps: Deps, dealerId: string, body: ReadableStream<Uint8Array>): Promise<Upload> {
+  const id = uuidv7(deps.clock.now().getTime());
+  const fileKey = `imports/${dealerId}/${id}.csv`;
+  let stored;
+  try {
+    stored = await deps.storage.put(fileKey, body, { maxBytes: deps.config.IMPORT_MAX_BYTES });
+  } catch (e) {
+    if (e instanceof TooLarge) {
+      await deps.storage.delete(fileKey).catch(() => {});
+      throw payloadTooLarge(`the file is larger than the ${formatBytes(e.limit)} limit`, { limitBytes: e.limit });
+    }
+    throw e;
+  }
+  if (stored.bytes === 0) {
+    await deps.storage.delete(fileKey);
+    throw new FileError('empty_file', 'the file is empty');
+  }
+  return { id, fileKey, bytes: stored.bytes, sha256: stored.sha256 };
+}
+
+/** Record the import and queue it. */
+export async function createImport(deps: Deps, dealerId: string, upload: Upload, options: ImportOptions): Promise<ImportRow> {
+  const [row] = await deps.db.orm
+    .insert(imports)
+    .values({
+      id: upload.id,
+      dealerId,
+      status: 'queued',
+      filename: options.filename ?? null,
+      fileKey: upload.fileKey,
+      fileSha256: upload.sha256,
+      bytesTotal: upload.bytes,
+      options,
+      createdAt: deps.clock.now(),
+    })
+    .returning();
+  deps.jobs.enqueue('import', upload.id);
+  return row!;
+}
+
+export async function getImport(deps: Deps, dealerId: string, id: string): Promise<ImportRow> {
+  const [row] = await deps.db.orm.select().from(imports).where(and(eq(imports.id, id), eq(imports.dealerId, dealerId)));
+  if (!row) throw notFound('import');
+  return row;
+}
+
+export async function listImports(deps: Deps, dealerId: string, limit: number, after?: string) {
+  return deps.db.orm
+    .select()
+    .from(imports)
+    .where(and(eq(imports.dealerId, dealerId), after ? lt(imports.id, after) : undefined))
+    .orderBy(desc(imports.id))
+    .limit(limit + 1);
+}
+
+/** The API view of an import: counts that add up, and progress while it runs. */
+export function presentImport(row: ImportRow) {
+  const l = live.get(row.id);
+  const rowsProcessed = l?.phase === 'merging' ? l.rowsProcessed : row.status === 'completed' ? row.rowsTotal : row.mergedThrough > 0 ? row.rowsAccepted + row.rowsRejected : 0;
+  let percent = 0;
+  if (row.status === 'completed') percent = 100;
+  else if (l?.phase === 'counting') percent = Math.floor((10 * l.bytesRead) / Math.max(1, row.bytesTotal));
+  else if (row.rowsTotal > 0) percent = 10 + Math.floor((90 * rowsProcessed) / row.rowsTotal);
+  return {
+    id: row.id,
+    status: row.status,
+    filename: row.filename,
+    bytes: row.bytesTotal,
+    encoding: row.encoding,
+    delimiter: row.delimiter === '\t' ? 'tab' : row.delimiter === ';' ? 'semicolon' : row.delimiter === ',' ? 'comma' : null,
+    mapping: row.mapping,
+    progress: { phase: l?.phase ?? row.status, percent: Math.min(100, percent), rowsProcessed, rowsTotal: row.rowsTotal },
+    counts: {
+      rows: row.rowsTotal,
+      accepted: row.rowsAccepted,
+      rejected: row.rowsRejected,
+      created: row.contactsCreated,
+      updated: row.contactsUpdated,
+      unchanged: row.contactsUnchanged,
+      duplicatesMerged: row.duplicatesMerged,
+    },
+    error: row.error,
+    createdAt: row.createdAt.toISOString(),
+    startedAt: row.startedAt?.toISOString() ?? null,
+    finishedAt: row.finishedAt?.toISOString() ?? null,
+  };
+}
+
+export async function cancelImport(deps: Deps, dealerId: string, id: string): Promise<ImportRow> {
+  const row = await getImport(deps, dealerId, id);
+  if (['completed', 'failed', 'cancelled'].includes(row.status)) {
+    throw new AppError(409, 'import_finished', `the import is already ${row.status}`);
+  }
+  deps.jobs.cancel(id);
+  const [r] = await deps.db.orm
+    .update(imports)
+    .set({ status: 'cancelled', finishedAt: deps.clock.now() })
+    .where(and(eq(imports.id, id), eq(imports.dealerId, dealerId)))
+    .returning();
+  return r!;
+}
+
+/** Rejected rows in row order, for the CSV report; keyset-paged so it streams. */
+export async function* importErrorRows(deps: Deps, importId: string) {
+  let after = 0;
+  let afterSeq = -1;
+  for (;;) {
+    const batch = await deps.db.orm
+      .select()
+      .from(importErrors)
+      .where(
+        and(
+          eq(importErrors.importId, importId),
+          sql`(${importErrors.rowNumber}, ${importErrors.seq}) > (${after}, ${afterSeq})`,
+        ),
+      )
+      .orderBy(asc(importErrors.rowNumber), asc(importErrors.seq))
+      .limit(2000);
+    if (batch.length === 0) return;
+    yield* batch;
+    const last = batch[batch.length - 1]!;
+    after = last.rowNumber;
+    afterSeq = last.seq;
+  }
+}
+
+async function fileSource(deps: Deps, key: string): Promise<AsyncIterable<Uint8Array>> {
+  const stream = await deps.storage.get(key);
+  return stream as unknown as AsyncIterable<Uint8Array>;
+}
+
+/** The import job. Safe to run again after a crash: it resumes after merged_through. */
+export async function runImport(deps: Deps, id: string, signal: AbortSignal): Promise<void> {
+  const { db, clock, logger } = deps;
+  const [job] = await db.orm.select().from(imports).where(eq(imports.id, id));
+  if (!job || ['completed', 'failed', 'cancelled'].includes(job.status)) return;
+  const [dealer] = await db.orm.select().from(dealers).where(eq(dealers.id, job.dealerId));
+  const opts = job.options as ImportOptions;
+  const csvOpts: CsvOptions = {
+    encoding: opts.encoding ? (ENCODING_ALIASES[opts.encoding] as TextEncodingName) : undefined,
+    delimiter: opts.delimiter ? DELIMS[opts.delimiter] : undefined,
+  };
+  const country = opts.country ?? dealer?.country ?? 'CN';
+  const log = logger.child({ importId: id, dealer: job.dealerId });
+  const state: Live = { phase: 'counting', bytesRead: 0, rowsProcessed: 0 };
+  live.set(id, state);
+
+  const fail = async (e: unknown) => {
+    const err =
+      e instanceof AppError
+        ? { code: e.code, message: e.message, details: e.details ?? null }
+        : { code: 'import_failed', message: 'the import failed; try again or contact support' };
+    if (!(e instanceof AppError)) log.error('import crashed', { err: errorField(e) });
+    await db.orm.delete(importErrors).where(eq(importErrors.importId, id));
+    await db.orm
+      .update(imports)
+      .set({ status: 'failed', error: err, finishedAt: clock.now() })
+      .where(and(eq(imports.id, id), sql`${imports.status} IN ('queued', 'counting', 'merging')`));
+    log.warn('import failed', { code: err.code });
+  };
+
+  try {
+    // Pass 1: read the whole file, so a malformed file fails before any write.
+    if (job.mergedThrough === 0) {
+      await db.orm.update(imports).set({ status: 'counting', startedAt: clock.now() }).where(eq(imports.id, id));
+      job.status = 'counting';
+      const csv = await openCsv(await fileSource(deps, job.fileKey), csvOpts);
+      const map = buildColumnMap(csv.header, opts.mapping ?? {});
+      let n = 0;
+      for await (const _ of csv.records()) {
+        n++;
+        if ((n & 0x3fff) === 0) {
+          state.bytesRead = csv.bytesRead();
+          if (signal.aborted) return;
+          await yieldToEventLoop();
+        }
+      }
+      if (n === 0) throw new FileError('header_only', 'the file has a header row but no data rows');
+      await db.orm
+        .update(imports)
+        .set({ status: 'merging', rowsTotal: n, encoding: csv.encoding, delimiter: csv.delimiter, mapping: describeMapping(map) })
+        .where(and(eq(imports.id, id), eq(imports.status, 'counting')));
+      job.status = 'merging';
+      job.rowsTotal = n;
+    }
+
+    // Pass 2: normalize and merge, one transaction per batch.
+    state.phase = 'merging';
+    state.rowsProcessed = job.rowsAccepted + job.rowsRejected;
+    const csv = await openCsv(await fileSource(deps, job.fileKey), csvOpts);
+    const map = buildColumnMap(csv.header, opts.mapping ?? {});
+    const ctx = { country, defaultKind: opts.kind as ContactKind | undefined };
+    const consentSource = `import:${id}`;
+    let batch: BatchRow[] = [];
+    let errors: { row: number; errs: RowError[] }[] = [];
+    let lastRow = job.mergedThrough;
+
+    const flush = async () => {
+      if (batch.length === 0 && errors.length === 0) return;
+      const through = lastRow;
+      const accepted = batch.length;
+      const rejected = errors.length;
+      const b = batch;
+      const e = errors;
+      batch = [];
+      errors = [];
+      const now = clock.now();
+      await db.orm.transaction(async (tx) => {
+        const [cur] = await tx.select({ status: imports.status }).from(imports).where(eq(imports.id, id)).for('update');
+        if (cur?.status !== 'merging') throw new Cancelled();
+        const c = await mergeBatch(tx, { dealerId: job.dealerId, importId: id, consentSource, now }, b);
+        if (e.length) {
+          await tx.insert(importErrors).values(
+            e.flatMap(({ row, errs }) =>
+              errs.map((x, seq) => ({ importId: id, rowNumber: row, seq, column: x.column, reason: x.reason, value: x.value?.slice(0, 500) ?? null })),
+            ),
+          );
+        }
+        await tx
+          .update(imports)
+          .set({
+            mergedThrough: through,
+            rowsAccepted: sql`${imports.rowsAccepted} + ${accepted}`,
+            rowsRejected: sql`${imports.rowsRejected} + ${rejected}`,
+            contactsCreated: sql`${imports.contactsCreated} + ${c.created}`,
+            contactsUpdated: sql`${imports.contactsUpdated} + ${c.updated}`,
+            contactsUnchanged: sql`${imports.contactsUnchanged} + ${c.unchanged}`,
+            duplicatesMerged: sql`${imports.duplicatesMerged} + ${c.duplicates}`,
+          })
+          .where(eq(imports.id, id));
+      });
+      state.rowsProcessed += accepted + rejected;
+    };
+
+    for await (const rec of csv.records()) {
+      if (rec.row <= job.mergedThrough) continue;
+      if (rec.cells.every((x) => x.trim() === '')) {
+        errors.push({ row: rec.row, errs: [{ column: null, reason: 'empty row', value: null }] });
+      } else if (rec.cells.length > csv.header.length && rec.cells.slice(csv.header.length).some((x) => x.trim() !== '')) {
+        errors.push({
+          row: rec.row,
+          errs: [{ column: null, reason: `row has ${rec.cells.length} fields but the header has ${csv.header.length}`, value: null }],
+        });
+      } else {
+        const r = normalizeRow(rec.cells, map, ctx);
+        if (r.ok) batch.push({ row: rec.row, contact: r.contact });
+        else errors.push({ row: rec.row, errs: r.errors });
+      }
+      lastRow = rec.row;
+      if (batch.length + errors.length >= BATCH) {
+        if (signal.aborted) return;
+        await flush();
+      }
+    }
+    if (signal.aborted) return;
+    await flush();
+    await db.orm
+      .update(imports)
+      .set({ status: 'completed', finishedAt: clock.now() })
+      .where(and(eq(imports.id, id), eq(imports.status, 'merging')));
+    await deps.storage.delete(job.fileKey).catch(() => {});
+    await analyzeIfLarge(deps, job.rowsTotal);
+    log.info('import completed', { rows: job.rowsTotal });
+  } catch (e) {
+    if (e instanceof Cancelled) return;
+    await fail(e);
+    await deps.storage.delete(job.fileKey).catch(() => {});
+  } finally {
+    live.delete(id);
+  }
+}
+
+class Cancelled extends Error {}
+
+/** Big imports change the statistics the segment planner relies on. */
+async function analyzeIfLarge(deps: Deps, rowsTotal: number) {
+  if (rowsTotal >= 50_000) {
+    await deps.db.orm.execute(sql`ANALYZE contacts`);
+    await deps.db.orm.execute(sql`ANALYZE vehicles`);
+  }
+}
+
+/** Imports found unfinished at boot continue. */
+export async function resumeImports(deps: Deps): Promise<number> {
+  const rows = await deps.db.orm
+    .select({ id: imports.id })
+    .from(imports)
+    .where(sql`${imports.status} IN ('queued', 'counting', 'merging')`)
+    .orderBy(asc(imports.id));
+  for (const r of rows) deps.jobs.enqueue('import', r.id);
+  return rows.length;
+}
+
+const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
+
+function formatBytes(n: number): string {
+  return n >= 1024 * 1024 ? `${Math.round(n / 1024 / 1024)} MB` : `${n} bytes`;
+}
+

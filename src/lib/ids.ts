@@ -1,0 +1,50 @@
+// Identifiers and secrets. Web Crypto only, so the core runs on Workers too.
+
+const hex: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
+
+export function randomBytes(n: number): Uint8Array {
+  const b = new Uint8Array(n);
+  crypto.getRandomValues(b);
+  return b;
+}
+
+/**
+ * UUIDv7 (RFC 9562): time-ordered, so bulk inserts append to the B-tree and
+ * ids sort by creation, which cursor pagination relies on.
+ */
+export function uuidv7(nowMs: number = Date.now()): string {
+  const b = randomBytes(16);
+  let ms = nowMs;
+  for (let i = 5; i >= 0; i--) {
+    b[i] = ms % 256;
+    ms = Math.floor(ms / 256);
+  }
+  b[6] = (b[6]! & 0x0f) | 0x70;
+  b[8] = (b[8]! & 0x3f) | 0x80;
+  let s = '';
+  for (let i = 0; i < 16; i++) {
+    s += hex[b[i]!];
+    if (i === 3 || i === 5 || i === 7 || i === 9) s += '-';
+  }
+  return s;
+}
+
+export function base64url(bytes: Uint8Array): string {
+  let bin = '';
+  for (const x of bytes) bin += String.fromCharCode(x);
+  return btoa(bin).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+}
+
+/** An unguessable token: 256 random bits unless told otherwise. */
+export function randomToken(bytes = 32): string {
+  return base64url(randomBytes(bytes));
+}
+
+export async function sha256Hex(data: string | Uint8Array): Promise<string> {
+  const buf = typeof data === 'string' ? new TextEncoder().encode(data) : data;
+  const digest = await crypto.subtle.digest('SHA-256', buf as Uint8Array<ArrayBuffer>);
+  return Array.from(new Uint8Array(digest), (x) => hex[x]).join('');
+}
+
+const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+export const isUuid = (s: string): boolean => UUID_RE.test(s);

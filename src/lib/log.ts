@@ -1,0 +1,47 @@
+// Structured JSON-line logs. Callers pass ids and counts, never names, phones,
+// emails or addresses: the fields below are the whole vocabulary we log.
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error';
+const order: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40 };
+
+export type LogFields = Record<string, string | number | boolean | null | undefined>;
+
+export interface Logger {
+  debug(msg: string, fields?: LogFields): void;
+  info(msg: string, fields?: LogFields): void;
+  warn(msg: string, fields?: LogFields): void;
+  error(msg: string, fields?: LogFields): void;
+  child(fields: LogFields): Logger;
+}
+
+export function createLogger(
+  level: LogLevel = 'info',
+  base: LogFields = {},
+  write: (line: string) => void = (l) => console.log(l),
+): Logger {
+  const emit = (lvl: LogLevel, msg: string, fields?: LogFields) => {
+    if (order[lvl] < order[level]) return;
+    write(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg, ...base, ...fields }));
+  };
+  return {
+    debug: (m, f) => emit('debug', m, f),
+    info: (m, f) => emit('info', m, f),
+    warn: (m, f) => emit('warn', m, f),
+    error: (m, f) => emit('error', m, f),
+    child: (f) => createLogger(level, { ...base, ...f }, write),
+  };
+}
+
+export const silentLogger: Logger = createLogger('error', {}, () => {});
+
+/**
+ * An error as a log field without the data it may carry: query errors quote
+ * their parameters (names, phones), so only the driver's code and message go out.
+ */
+export function errorField(e: unknown): string {
+  if (!(e instanceof Error)) return 'non-error thrown';
+  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+  if (cause && (cause.code || cause.message)) return `${e.name}: ${cause.code ?? ''} ${cause.message ?? ''}`.trim();
+  if (e.message.startsWith('Failed query')) return `${e.name}: query failed`;
+  return `${e.name}: ${e.message.split('\n')[0]!.slice(0, 200)}`;
+}
