@@ -8,16 +8,6 @@ CREATE TABLE "api_tokens" (
 	"revoked_at" timestamp with time zone
 );
 --> statement-breakpoint
-CREATE TABLE "consents" (
-	"dealer_id" uuid NOT NULL,
-	"contact_id" uuid NOT NULL,
-	"channel" text NOT NULL,
-	"status" text NOT NULL,
-	"source" text NOT NULL,
-	"at" timestamp with time zone NOT NULL,
-	CONSTRAINT "consents_contact_id_channel_pk" PRIMARY KEY("contact_id","channel")
-);
---> statement-breakpoint
 CREATE TABLE "contact_merges" (
 	"id" uuid PRIMARY KEY NOT NULL,
 	"dealer_id" uuid NOT NULL,
@@ -53,6 +43,15 @@ CREATE TABLE "contacts" (
 	"club" text,
 	"tier" text,
 	"join_date" date,
+	"mail_consent" text,
+	"mail_consent_source" text,
+	"mail_consent_at" timestamp with time zone,
+	"sms_consent" text,
+	"sms_consent_source" text,
+	"sms_consent_at" timestamp with time zone,
+	"email_consent" text,
+	"email_consent_source" text,
+	"email_consent_at" timestamp with time zone,
 	"attributes" jsonb,
 	"name_key" text,
 	"household_key" text,
@@ -88,13 +87,6 @@ CREATE TABLE "import_errors" (
 	"reason" text NOT NULL,
 	"value" text,
 	CONSTRAINT "import_errors_import_id_row_number_seq_pk" PRIMARY KEY("import_id","row_number","seq")
-);
---> statement-breakpoint
-CREATE TABLE "import_rows" (
-	"import_id" uuid NOT NULL,
-	"row_number" integer NOT NULL,
-	"data" jsonb NOT NULL,
-	CONSTRAINT "import_rows_import_id_row_number_pk" PRIMARY KEY("import_id","row_number")
 );
 --> statement-breakpoint
 CREATE TABLE "imports" (
@@ -177,37 +169,20 @@ CREATE TABLE "vehicles" (
 );
 --> statement-breakpoint
 ALTER TABLE "api_tokens" ADD CONSTRAINT "api_tokens_dealer_id_dealers_id_fk" FOREIGN KEY ("dealer_id") REFERENCES "public"."dealers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "consents" ADD CONSTRAINT "consents_dealer_id_dealers_id_fk" FOREIGN KEY ("dealer_id") REFERENCES "public"."dealers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "consents" ADD CONSTRAINT "consents_contact_id_contacts_id_fk" FOREIGN KEY ("contact_id") REFERENCES "public"."contacts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "contact_merges" ADD CONSTRAINT "contact_merges_contact_id_contacts_id_fk" FOREIGN KEY ("contact_id") REFERENCES "public"."contacts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "contacts" ADD CONSTRAINT "contacts_dealer_id_dealers_id_fk" FOREIGN KEY ("dealer_id") REFERENCES "public"."dealers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "imports" ADD CONSTRAINT "imports_dealer_id_dealers_id_fk" FOREIGN KEY ("dealer_id") REFERENCES "public"."dealers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "segments" ADD CONSTRAINT "segments_dealer_id_dealers_id_fk" FOREIGN KEY ("dealer_id") REFERENCES "public"."dealers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "stores" ADD CONSTRAINT "stores_dealer_id_dealers_id_fk" FOREIGN KEY ("dealer_id") REFERENCES "public"."dealers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
 ALTER TABLE "suppressions" ADD CONSTRAINT "suppressions_dealer_id_dealers_id_fk" FOREIGN KEY ("dealer_id") REFERENCES "public"."dealers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "vehicles" ADD CONSTRAINT "vehicles_dealer_id_dealers_id_fk" FOREIGN KEY ("dealer_id") REFERENCES "public"."dealers"("id") ON DELETE no action ON UPDATE no action;--> statement-breakpoint
-ALTER TABLE "vehicles" ADD CONSTRAINT "vehicles_contact_id_contacts_id_fk" FOREIGN KEY ("contact_id") REFERENCES "public"."contacts"("id") ON DELETE cascade ON UPDATE no action;--> statement-breakpoint
 CREATE UNIQUE INDEX "api_tokens_hash_uq" ON "api_tokens" USING btree ("token_hash");--> statement-breakpoint
-CREATE INDEX "consents_dealer_channel_idx" ON "consents" USING btree ("dealer_id","channel","status");--> statement-breakpoint
 CREATE INDEX "contact_merges_contact_idx" ON "contact_merges" USING btree ("contact_id");--> statement-breakpoint
 CREATE INDEX "contact_merges_import_idx" ON "contact_merges" USING btree ("import_id");--> statement-breakpoint
 CREATE INDEX "contacts_dealer_id_idx" ON "contacts" USING btree ("dealer_id","id");--> statement-breakpoint
-CREATE INDEX "contacts_phone_idx" ON "contacts" USING btree ("dealer_id","phone_e164");--> statement-breakpoint
-CREATE INDEX "contacts_email_idx" ON "contacts" USING btree ("dealer_id","email");--> statement-breakpoint
-CREATE INDEX "contacts_name_household_idx" ON "contacts" USING btree ("dealer_id","name_key","household_key");--> statement-breakpoint
-CREATE INDEX "contacts_household_idx" ON "contacts" USING btree ("dealer_id","household_key");--> statement-breakpoint
-CREATE INDEX "contacts_kind_idx" ON "contacts" USING btree ("dealer_id","kind");--> statement-breakpoint
-CREATE INDEX "contacts_tier_idx" ON "contacts" USING btree ("dealer_id","tier");--> statement-breakpoint
-CREATE INDEX "contacts_postcode_idx" ON "contacts" USING btree ("dealer_id","postcode" text_pattern_ops);--> statement-breakpoint
-CREATE INDEX "contacts_province_city_idx" ON "contacts" USING btree ("dealer_id","province","city");--> statement-breakpoint
-CREATE INDEX "contacts_birthday_month_idx" ON "contacts" USING btree ("dealer_id",(extract(month from "birthday")));--> statement-breakpoint
+CREATE INDEX "contacts_phone_idx" ON "contacts" USING btree ("dealer_id","phone_e164") WHERE "contacts"."phone_e164" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "contacts_email_idx" ON "contacts" USING btree ("dealer_id","email") WHERE "contacts"."email" IS NOT NULL;--> statement-breakpoint
+CREATE INDEX "contacts_household_idx" ON "contacts" USING btree ("dealer_id","household_key") WHERE "contacts"."household_key" IS NOT NULL;--> statement-breakpoint
 CREATE INDEX "imports_dealer_idx" ON "imports" USING btree ("dealer_id","id");--> statement-breakpoint
 CREATE INDEX "segments_dealer_idx" ON "segments" USING btree ("dealer_id","id");--> statement-breakpoint
 CREATE INDEX "stores_dealer_idx" ON "stores" USING btree ("dealer_id");--> statement-breakpoint
 CREATE UNIQUE INDEX "suppressions_uq" ON "suppressions" USING btree ("dealer_id","target","value","channel");--> statement-breakpoint
 CREATE UNIQUE INDEX "vehicles_key_uq" ON "vehicles" USING btree ("dealer_id","vehicle_key");--> statement-breakpoint
-CREATE INDEX "vehicles_contact_idx" ON "vehicles" USING btree ("contact_id");--> statement-breakpoint
-CREATE INDEX "vehicles_model_idx" ON "vehicles" USING btree ("dealer_id","model");--> statement-breakpoint
-CREATE INDEX "vehicles_purchase_idx" ON "vehicles" USING btree ("dealer_id","purchase_date");--> statement-breakpoint
-CREATE INDEX "vehicles_insurance_idx" ON "vehicles" USING btree ("dealer_id","insurance_expiry");--> statement-breakpoint
-CREATE INDEX "vehicles_service_idx" ON "vehicles" USING btree ("dealer_id","last_service_date");
+CREATE INDEX "vehicles_contact_idx" ON "vehicles" USING btree ("contact_id");

@@ -19,6 +19,8 @@ const schema = z.object({
   LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error']).default('info'),
   /** Largest list upload accepted. */
   IMPORT_MAX_BYTES: bytes.default(200 * 1024 * 1024),
+  /** Rows merged per transaction during an import. */
+  IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(50_000).default(5000),
   PUBLIC_BASE_URL: z.string().url().default('http://localhost:8787'),
 });
 

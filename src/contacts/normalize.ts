@@ -426,6 +426,29 @@ export function householdKey(a: PostalAddress): string | null {
   ].join('|');
 }
 
+/**
+ * The household id stored and indexed: a 64-bit hash of householdKey, short
+ * enough to index cheaply. Two different addresses colliding is ~1 in 10^10
+ * for a million households.
+ */
+export function householdId(a: PostalAddress): string | null {
+  const k = householdKey(a);
+  return k === null ? null : hash64(k);
+}
+
+export function hash64(s: string): string {
+  let h1 = 0xdeadbeef;
+  let h2 = 0x41c6ce57;
+  for (let i = 0; i < s.length; i++) {
+    const ch = s.charCodeAt(i);
+    h1 = Math.imul(h1 ^ ch, 2654435761);
+    h2 = Math.imul(h2 ^ ch, 1597334677);
+  }
+  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
+  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
+  return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
+}
+
 const NAME_KEY_STRIP_G = /[\s.·•・‧･]+/g;
 
 export function nameKey(name: string | null): string | null {

@@ -2,7 +2,7 @@
 import { and, asc, desc, eq, inArray, like, lt, or } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { consents, contactMerges, contacts, dealers, suppressions, vehicles } from '../db/schema';
+import { contactMerges, contacts, dealers, suppressions, vehicles } from '../db/schema';
 import type { AppEnv } from '../http/context';
 import { idempotent } from '../http/idempotency';
 import { decodeCursor, page, pageQuery } from '../http/pagination';
@@ -10,9 +10,9 @@ import { requireRole } from '../http/tenancy';
 import { jsonBody, queryParams } from '../http/validate';
 import { AppError, notFound, validationError } from '../lib/errors';
 import { isUuid, sha256Hex } from '../lib/ids';
-import { formatAddress, householdKey, normalizeEmail, normalizePhone, parseAddress } from './normalize';
+import { formatAddress, householdId, normalizeEmail, normalizePhone, parseAddress } from './normalize';
 import { suppress } from './suppression';
-import { CHANNELS, CONTACT_KINDS, SUPPRESSION_REASONS } from './types';
+import { CHANNELS, CONTACT_KINDS, SUPPRESSION_REASONS, type Channel } from './types';
 
 export const contactRoutes = new Hono<AppEnv>();
 
@@ -62,9 +62,8 @@ contactRoutes.get('/:id', async (c) => {
   const { dealerId } = c.get('auth');
   const [row] = await db.orm.select().from(contacts).where(and(eq(contacts.id, id), eq(contacts.dealerId, dealerId)));
   if (!row) throw notFound('contact');
-  const [vs, cs, merges] = await Promise.all([
+  const [vs, merges] = await Promise.all([
     db.orm.select().from(vehicles).where(and(eq(vehicles.contactId, id), eq(vehicles.dealerId, dealerId))).orderBy(asc(vehicles.id)),
-    db.orm.select().from(consents).where(and(eq(consents.contactId, id), eq(consents.dealerId, dealerId))),
     db.orm
       .select()
       .from(contactMerges)
@@ -92,7 +91,7 @@ contactRoutes.get('/:id', async (c) => {
       mileageKm: v.mileageKm,
       insuranceExpiry: v.insuranceExpiry,
     })),
-    consents: Object.fromEntries(cs.map((x) => [x.channel, { status: x.status, source: x.source, at: x.at.toISOString() }])),
+    consents: consentsOf(row),
     suppressions: sups.map(presentSuppression),
     merges: merges.map((m) => ({ importId: m.importId, row: m.rowNumber, matchedOn: m.matchedOn, changed: m.changed, at: m.createdAt.toISOString() })),
   });
@@ -115,14 +114,32 @@ contactRoutes.put('/:id/consents/:channel', requireRole('admin', 'marketer'), as
   if (!row) throw notFound('contact');
   const now = clock.now();
   await db.orm
-    .insert(consents)
-    .values({ dealerId, contactId: id, channel: channel.data, status: body.status, source: body.source, at: now })
-    .onConflictDoUpdate({
-      target: [consents.contactId, consents.channel],
-      set: { status: body.status, source: body.source, at: now },
-    });
+    .update(contacts)
+    .set(consentColumns(channel.data, body.status, body.source, now))
+    .where(and(eq(contacts.id, id), eq(contacts.dealerId, dealerId)));
   return c.json({ channel: channel.data, status: body.status, source: body.source, at: now.toISOString() });
 });
+
+/** The consent columns for one channel, as a drizzle update. */
+export function consentColumns(channel: Channel, status: 'granted' | 'revoked', source: string, at: Date) {
+  const cols = {
+    mail: { mailConsent: status, mailConsentSource: source, mailConsentAt: at },
+    sms: { smsConsent: status, smsConsentSource: source, smsConsentAt: at },
+    email: { emailConsent: status, emailConsentSource: source, emailConsentAt: at },
+  } as const;
+  return cols[channel];
+}
+
+function consentsOf(r: typeof contacts.$inferSelect) {
+  const out: Partial<Record<Channel, { status: string; source: string | null; at: string | null }>> = {};
+  const add = (ch: Channel, status: string | null, source: string | null, at: Date | null) => {
+    if (status) out[ch] = { status, source, at: at?.toISOString() ?? null };
+  };
+  add('mail', r.mailConsent, r.mailConsentSource, r.mailConsentAt);
+  add('sms', r.smsConsent, r.smsConsentSource, r.smsConsentAt);
+  add('email', r.emailConsent, r.emailConsentSource, r.emailConsentAt);
+  return out;
+}
 
 export function presentContact(r: typeof contacts.$inferSelect) {
   const addr = {
@@ -199,7 +216,7 @@ suppressionRoutes.post('/', requireRole('admin', 'marketer'), async (c) => {
     (target = 'email'), (value = e.value);
   } else {
     const a = parseAddress(body.address!, country);
-    const key = householdKey({ ...a, country });
+    const key = householdId({ ...a, country });
     if (!key) throw validationError('invalid address', [{ path: 'address', message: 'no street could be read from the address' }]);
     (target = 'household'), (value = key);
   }

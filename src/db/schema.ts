@@ -66,7 +66,9 @@ export const contacts = pgTable(
   'contacts',
   {
     id: uuid('id').primaryKey(),
-    dealerId: uuid('dealer_id').notNull().references(() => dealers.id),
+    // No foreign keys on the bulk tables (contacts, vehicles): a per-row RI
+    // check would cost more than the row itself on a million-row import.
+    dealerId: uuid('dealer_id').notNull(),
     storeId: uuid('store_id'),
     /** prior_owner | corporate | club_member | prospect */
     kind: text('kind').notNull(),
@@ -94,27 +96,35 @@ export const contacts = pgTable(
     club: text('club'),
     tier: text('tier'),
     joinDate: date('join_date', { mode: 'string' }),
+    // Consent per channel: granted | revoked | null (never asked), with where
+    // and when it was given. Columns, not a side table, so segments and send-time
+    // checks read one row.
+    mailConsent: text('mail_consent'),
+    mailConsentSource: text('mail_consent_source'),
+    mailConsentAt: ts('mail_consent_at'),
+    smsConsent: text('sms_consent'),
+    smsConsentSource: text('sms_consent_source'),
+    smsConsentAt: ts('sms_consent_at'),
+    emailConsent: text('email_consent'),
+    emailConsentSource: text('email_consent_source'),
+    emailConsentAt: ts('email_consent_at'),
     /** Extra columns from the source list, kept as text. */
     attributes: jsonb('attributes').$type<Record<string, string>>(),
     // Identity keys used for dedupe (normalized; never shown).
     nameKey: text('name_key'),
-    /** Normalized postal address: one household. */
+    /** Hash of the normalized postal address: one household. */
     householdKey: text('household_key'),
     sourceImportId: uuid('source_import_id'),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
   },
+  // Few indexes, on purpose: each one costs every imported row. The key
+  // lookups that dedupe needs are partial (most rows lack an email).
   (t) => [
     index('contacts_dealer_id_idx').on(t.dealerId, t.id),
-    index('contacts_phone_idx').on(t.dealerId, t.phone),
-    index('contacts_email_idx').on(t.dealerId, t.email),
-    index('contacts_name_household_idx').on(t.dealerId, t.nameKey, t.householdKey),
-    index('contacts_household_idx').on(t.dealerId, t.householdKey),
-    index('contacts_kind_idx').on(t.dealerId, t.kind),
-    index('contacts_tier_idx').on(t.dealerId, t.tier),
-    index('contacts_postcode_idx').on(t.dealerId, t.postcode.op('text_pattern_ops')),
-    index('contacts_province_city_idx').on(t.dealerId, t.province, t.city),
-    index('contacts_birthday_month_idx').on(t.dealerId, sql`(extract(month from ${t.birthday}))`),
+    index('contacts_phone_idx').on(t.dealerId, t.phone).where(sql`${t.phone} IS NOT NULL`),
+    index('contacts_email_idx').on(t.dealerId, t.email).where(sql`${t.email} IS NOT NULL`),
+    index('contacts_household_idx').on(t.dealerId, t.householdKey).where(sql`${t.householdKey} IS NOT NULL`),
   ],
 );
 
@@ -122,8 +132,8 @@ export const vehicles = pgTable(
   'vehicles',
   {
     id: uuid('id').primaryKey(),
-    dealerId: uuid('dealer_id').notNull().references(() => dealers.id),
-    contactId: uuid('contact_id').notNull().references(() => contacts.id, { onDelete: 'cascade' }),
+    dealerId: uuid('dealer_id').notNull(),
+    contactId: uuid('contact_id').notNull(),
     /** VIN when known, otherwise contact + model + purchase date: one row per car. */
     vehicleKey: text('vehicle_key').notNull(),
     vin: text('vin'),
@@ -139,28 +149,6 @@ export const vehicles = pgTable(
   (t) => [
     uniqueIndex('vehicles_key_uq').on(t.dealerId, t.vehicleKey),
     index('vehicles_contact_idx').on(t.contactId),
-    index('vehicles_model_idx').on(t.dealerId, t.model),
-    index('vehicles_purchase_idx').on(t.dealerId, t.purchaseDate),
-    index('vehicles_insurance_idx').on(t.dealerId, t.insuranceExpiry),
-    index('vehicles_service_idx').on(t.dealerId, t.lastServiceDate),
-  ],
-);
-
-/** Current consent per contact and channel (mail | sms | email). */
-export const consents = pgTable(
-  'consents',
-  {
-    dealerId: uuid('dealer_id').notNull().references(() => dealers.id),
-    contactId: uuid('contact_id').notNull().references(() => contacts.id, { onDelete: 'cascade' }),
-    channel: text('channel').notNull(),
-    /** granted | revoked */
-    status: text('status').notNull(),
-    source: text('source').notNull(),
-    at: ts('at').notNull(),
-  },
-  (t) => [
-    primaryKey({ columns: [t.contactId, t.channel] }),
-    index('consents_dealer_channel_idx').on(t.dealerId, t.channel, t.status),
   ],
 );
 
@@ -222,17 +210,6 @@ export const imports = pgTable(
   (t) => [index('imports_dealer_idx').on(t.dealerId, t.id)],
 );
 
-/** Normalized rows of an import awaiting merge; deleted once merged. */
-export const importRows = pgTable(
-  'import_rows',
-  {
-    importId: uuid('import_id').notNull(),
-    rowNumber: integer('row_number').notNull(),
-    data: jsonb('data').notNull(),
-  },
-  (t) => [primaryKey({ columns: [t.importId, t.rowNumber] })],
-);
-
 export const importErrors = pgTable(
   'import_errors',
   {
@@ -252,7 +229,7 @@ export const contactMerges = pgTable(
   {
     id: uuid('id').primaryKey(),
     dealerId: uuid('dealer_id').notNull(),
-    contactId: uuid('contact_id').notNull().references(() => contacts.id, { onDelete: 'cascade' }),
+    contactId: uuid('contact_id').notNull(),
     importId: uuid('import_id').notNull(),
     rowNumber: integer('row_number').notNull(),
     /** phone | email | name_address */

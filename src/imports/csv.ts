@@ -2,7 +2,7 @@
 // decodes as it goes and yields one record at a time, so a list of any length
 // is never held in memory. Uses node:stream (csv-parse needs it).
 import { Readable } from 'node:stream';
-import { parse, CsvError } from 'csv-parse';
+import { parse, CsvError, type Options } from 'csv-parse';
 import iconv from 'iconv-lite';
 import { AppError } from '../lib/errors';
 import { detectEncoding, type TextEncodingName } from './encoding';
@@ -65,8 +65,13 @@ export function detectDelimiter(text: string): ',' | '\t' | ';' {
   return ',';
 }
 
-function csvErrorMessage(e: CsvError): { message: string; details: Record<string, unknown> } {
-  const line = (e as unknown as { lines?: number }).lines;
+function csvErrorMessage(e: CsvError, recordStartLine: number): { message: string; details: Record<string, unknown> } {
+  // An unclosed quote is only noticed at the end of the file (and csv-parse counts
+  // CR and LF apart inside quotes): name the line where the broken record starts.
+  const line =
+    e.code === 'CSV_QUOTE_NOT_CLOSED' || e.code === 'CSV_MAX_RECORD_SIZE'
+      ? recordStartLine
+      : (e as unknown as { lines?: number }).lines;
   const what: Record<string, string> = {
     CSV_QUOTE_NOT_CLOSED: 'a quoted field is never closed',
     CSV_INVALID_CLOSING_QUOTE: 'a closing quote is followed by other characters',
@@ -140,33 +145,43 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, opts: CsvOption
     if (tail) yield tail;
   }
 
-  const parser = Readable.from(text(), { objectMode: true }).pipe(
-    parse({
-      delimiter,
-      relax_column_count: true,
-      relax_quotes: true,
-      skip_empty_lines: true,
-      // A record larger than this is a broken quote, not a real row.
-      max_record_size: 1 << 20,
-    }),
-  );
-  const recIt = parser[Symbol.asyncIterator]() as AsyncIterator<string[]>;
+  // The line on which the last complete record ended: a broken record starts after it.
+  let lastRecordLine = 0;
+  const textStream = Readable.from(text(), { objectMode: true });
+  const options: Options<CsvRecord, string[]> = {
+    delimiter,
+    relax_column_count: true,
+    relax_quotes: true,
+    skip_empty_lines: true,
+    // A record larger than this is a broken quote, not a real row.
+    max_record_size: 1 << 20,
+    // Row numbers as a spreadsheet shows them: a skipped blank line is still a row there.
+    on_record: (cells, ctx) => {
+      lastRecordLine = ctx.lines;
+      return { row: ctx.records + ctx.empty_lines, cells };
+    },
+  };
+  const parser = textStream.pipe(parse(options as unknown as Options));
+  // pipe() does not forward errors: a decoding error must fail the parser, not leave it waiting.
+  textStream.on('error', (e: Error) => parser.destroy(e));
+  const recIt = parser[Symbol.asyncIterator]() as AsyncIterator<CsvRecord>;
 
-  async function next(): Promise<string[] | undefined> {
+  async function next(): Promise<CsvRecord | undefined> {
     try {
       const r = await recIt.next();
       return r.done ? undefined : r.value;
     } catch (e) {
       if (e instanceof FileError) throw e;
       if (e instanceof CsvError) {
-        const m = csvErrorMessage(e);
+        const m = csvErrorMessage(e, lastRecordLine + 1);
         throw new FileError('malformed_csv', m.message, m.details);
       }
       throw e;
     }
   }
 
-  const header = await next();
+  const first = await next();
+  const header = first?.cells;
   if (!header || header.every((h) => h.trim() === '')) throw new FileError('empty_file', 'the file has no header row');
 
   return {
@@ -175,12 +190,10 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, opts: CsvOption
     header,
     bytesRead: () => bytes,
     async *records() {
-      let row = 1;
       for (;;) {
-        const cells = await next();
-        if (!cells) return;
-        row++;
-        yield { row, cells };
+        const rec = await next();
+        if (!rec) return;
+        yield rec;
       }
     },
   };

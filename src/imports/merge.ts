@@ -5,9 +5,12 @@
 // row by row, so duplicates inside one file and across imports resolve alike;
 // each batch needs one lookup query and a handful of set-based writes.
 import { sql } from 'drizzle-orm';
-import { rows, type Tx } from '../db';
+import { rows, type Database, type Tx } from '../db';
+import { copyRows, type CopyValue } from '../db/bulk';
 import { uuidv7 } from '../lib/ids';
-import { MERGEABLE_FIELDS, type ContactInput, type ContactKind } from '../contacts/types';
+import { CHANNELS, MERGEABLE_FIELDS, type Channel, type ContactInput, type ContactKind } from '../contacts/types';
+import type { PhaseTimer } from '../lib/timer';
+import type { Bloom } from './bloom';
 import { strongerKind } from './rows';
 
 export interface BatchRow {
@@ -33,6 +36,8 @@ interface Rec {
   nameKey: string | null;
   householdKey: string | null;
   attributes: Record<string, string> | null;
+  /** channel → [status, source, at ISO] */
+  consent: Record<Channel, [string | null, string | null, string | null]>;
 }
 
 const COLS: Record<(typeof MERGEABLE_FIELDS)[number], [string, string]> = {
@@ -56,42 +61,86 @@ const COLS: Record<(typeof MERGEABLE_FIELDS)[number], [string, string]> = {
   tier: ['tier', 'text'],
   joinDate: ['join_date', 'date'],
 };
-const FIELD_SQL = MERGEABLE_FIELDS.map((f) => COLS[f][0]).join(', ');
-const RECORD_DEF = MERGEABLE_FIELDS.map((f) => `${COLS[f][0]} ${COLS[f][1]}`).join(', ');
+const CONSENT_COLS = CHANNELS.flatMap((ch) => [`${ch}_consent`, `${ch}_consent_source`, `${ch}_consent_at`]);
+const CONSENT_DEF = CHANNELS.map((ch) => `${ch}_consent text, ${ch}_consent_source text, ${ch}_consent_at timestamptz`).join(', ');
+const FIELD_SQL = [...MERGEABLE_FIELDS.map((f) => COLS[f][0]), ...CONSENT_COLS].join(', ');
+const RECORD_DEF = [...MERGEABLE_FIELDS.map((f) => `${COLS[f][0]} ${COLS[f][1]}`), CONSENT_DEF].join(', ');
+const R_FIELDS = [...MERGEABLE_FIELDS.map((f) => COLS[f][0]), ...CONSENT_COLS].map((c) => `r.${c}`).join(', ');
+const SET_FIELDS = [...MERGEABLE_FIELDS.map((f) => COLS[f][0]), ...CONSENT_COLS].map((c) => `${c} = r.${c}`).join(', ');
+
+const INSERT_COLS = [
+  'id',
+  'dealer_id',
+  'kind',
+  'name_key',
+  'household_key',
+  'attributes',
+  'source_import_id',
+  'created_at',
+  'updated_at',
+  ...FIELD_SQL.split(', '),
+];
+
+const VEHICLE_COLS = [
+  'contact_id',
+  'vehicle_key',
+  'vin',
+  'make',
+  'model',
+  'purchase_date',
+  'last_service_date',
+  'mileage_km',
+  'insurance_expiry',
+] as const;
+
+const noConsent = (): Rec['consent'] => ({ mail: [null, null, null], sms: [null, null, null], email: [null, null, null] });
 
 const nhKey = (n: string | null, h: string | null) => (n && h ? `${n}\u0001${h}` : null);
 
 export async function mergeBatch(
   tx: Tx,
-  p: { dealerId: string; importId: string; consentSource: string; now: Date },
+  p: { db: Database; dealerId: string; importId: string; consentSource: string; now: Date; seen?: Bloom; timer?: PhaseTimer },
   batch: BatchRow[],
 ): Promise<MergeCounts> {
   const counts: MergeCounts = { created: 0, updated: 0, unchanged: 0, duplicates: 0 };
+  // postgres.js cannot type a bare Date parameter inside raw SQL.
+  const nowTs = sql`${p.now.toISOString()}::timestamptz`;
   if (batch.length === 0) return counts;
 
   const phones = new Set<string>();
   const emails = new Set<string>();
-  const names = new Set<string>();
-  const households = new Set<string>();
-  for (const { contact: c } of batch) {
+  p.timer?.reset();
+  const seen = p.seen;
+  const maybeKnown = seen
+    ? batch.filter(({ contact: c }) => {
+        const nh = nhKey(c.nameKey, c.householdKey);
+        return (c.phone && seen.has(`p:${c.phone}`)) || (c.email && seen.has(`e:${c.email}`)) || (nh && seen.has(`n:${nh}`));
+      })
+    : batch;
+  for (const { contact: c } of maybeKnown) {
     if (c.phone) phones.add(c.phone);
     if (c.email) emails.add(c.email);
-    if (c.nameKey && c.householdKey) {
-      names.add(c.nameKey);
-      households.add(c.householdKey);
-    }
   }
+  const nhPairs = maybeKnown.filter((b) => b.contact.nameKey && b.contact.householdKey);
+  // Three index lookups, one per identity key; only for rows that may be known.
+  const cols = sql.raw(`c.id, c.kind, c.source_import_id, c.name_key, c.household_key, c.attributes, ${FIELD_SQL.split(', ').map((f) => `c.${f}`).join(', ')}`);
+  const existing =
+    maybeKnown.length === 0
+      ? []
+      : await rows<Record<string, unknown>>(
+          tx,
+          sql`SELECT ${cols} FROM contacts c WHERE c.dealer_id = ${p.dealerId} AND c.phone_e164 = ANY(${sql.param([...phones])}::text[])
+              UNION
+              SELECT ${cols} FROM contacts c WHERE c.dealer_id = ${p.dealerId} AND c.email = ANY(${sql.param([...emails])}::text[])
+              UNION
+              SELECT ${cols} FROM contacts c
+                JOIN unnest(${sql.param(nhPairs.map((b) => b.contact.nameKey))}::text[], ${sql.param(
+                  nhPairs.map((b) => b.contact.householdKey),
+                )}::text[]) AS k(n, h) ON c.household_key = k.h AND c.name_key = k.n
+              WHERE c.dealer_id = ${p.dealerId}`,
+        );
 
-  const existing = await rows<Record<string, unknown>>(
-    tx,
-    sql`SELECT id, kind, source_import_id, name_key, household_key, attributes, ${sql.raw(FIELD_SQL)}
-        FROM contacts
-        WHERE dealer_id = ${p.dealerId} AND (
-          phone_e164 = ANY(${sql.param([...phones])}::text[])
-          OR email = ANY(${sql.param([...emails])}::text[])
-          OR (name_key = ANY(${sql.param([...names])}::text[]) AND household_key = ANY(${sql.param([...households])}::text[])))`,
-  );
-
+  p.timer?.lap('lookup');
   const byPhone = new Map<string, Rec>();
   const byEmail = new Map<string, Rec>();
   const byNh = new Map<string, Rec>();
@@ -115,6 +164,11 @@ export async function mergeBatch(
       nameKey: (e.name_key as string | null) ?? null,
       householdKey: (e.household_key as string | null) ?? null,
       attributes: (e.attributes as Record<string, string> | null) ?? null,
+      consent: {
+        mail: [e.mail_consent as string | null, e.mail_consent_source as string | null, isoOrNull(e.mail_consent_at)],
+        sms: [e.sms_consent as string | null, e.sms_consent_source as string | null, isoOrNull(e.sms_consent_at)],
+        email: [e.email_consent as string | null, e.email_consent_source as string | null, isoOrNull(e.email_consent_at)],
+      },
     });
   }
 
@@ -122,7 +176,6 @@ export async function mergeBatch(
   const dirty = new Set<Rec>();
   const merges: { contactId: string; row: number; matchedOn: MatchedOn; changed: string[] }[] = [];
   const vehicles = new Map<string, Record<string, unknown>>();
-  const consents = new Map<string, { contact_id: string; channel: string; status: string }>();
 
   for (const { row, contact: c } of batch) {
     let rec: Rec | undefined;
@@ -144,7 +197,9 @@ export async function mergeBatch(
         nameKey: c.nameKey,
         householdKey: c.householdKey,
         attributes: c.attributes,
+        consent: noConsent(),
       };
+      applyConsent(rec, c, p.consentSource, p.now);
       created.push(rec);
       index(rec);
       counts.created++;
@@ -172,6 +227,7 @@ export async function mergeBatch(
           }
         }
       }
+      changed.push(...applyConsent(rec, c, p.consentSource, p.now));
       if (changed.some((f) => ['street', 'postcode', 'province', 'city', 'district', 'country'].includes(f)) && c.householdKey) {
         rec.householdKey = c.householdKey;
       }
@@ -205,39 +261,56 @@ export async function mergeBatch(
         insurance_expiry: v.insuranceExpiry,
       };
       if (prev) for (const [k2, val] of Object.entries(next)) if (val === null) next[k2] = prev[k2];
+      next.known = prev?.known ?? (!seen || seen.has(`v:${key}`));
       vehicles.set(key, next);
-    }
-    if (c.consent) {
-      for (const [ch, granted] of Object.entries(c.consent)) {
-        consents.set(`${rec.id}:${ch}`, { contact_id: rec.id, channel: ch, status: granted ? 'granted' : 'revoked' });
-      }
     }
   }
 
+  p.timer?.lap('resolve');
   // ── writes ──
   if (created.length) {
-    await tx.execute(sql`
-      INSERT INTO contacts (id, dealer_id, kind, name_key, household_key, attributes, source_import_id, created_at, updated_at, ${sql.raw(FIELD_SQL)})
-      SELECT r.id, ${p.dealerId}, r.kind, r.name_key, r.household_key, r.attributes, ${p.importId}, ${p.now}, ${p.now}, ${sql.raw(
-        MERGEABLE_FIELDS.map((f) => `r.${COLS[f][0]}`).join(', '),
-      )}
-      FROM jsonb_to_recordset(${JSON.stringify(created.map(toDbRow))}::jsonb)
-        AS r(id uuid, kind text, name_key text, household_key text, attributes jsonb, ${sql.raw(RECORD_DEF)})`);
+    const nowIso = p.now.toISOString();
+    await copyRows(
+      p.db,
+      tx,
+      'contacts',
+      INSERT_COLS,
+      created.map((r) => {
+        const o = toDbRow(r);
+        return INSERT_COLS.map((c) =>
+          c === 'dealer_id' ? p.dealerId : c === 'source_import_id' ? p.importId : c === 'created_at' || c === 'updated_at' ? nowIso : o[c],
+        ) as CopyValue[];
+      }),
+    );
   }
+  p.timer?.lap('copyContacts');
   if (dirty.size) {
     await tx.execute(sql`
       UPDATE contacts c SET kind = r.kind, name_key = r.name_key, household_key = r.household_key,
-        attributes = r.attributes, updated_at = ${p.now},
-        ${sql.raw(MERGEABLE_FIELDS.map((f) => `${COLS[f][0]} = r.${COLS[f][0]}`).join(', '))}
+        attributes = r.attributes, updated_at = ${nowTs},
+        ${sql.raw(SET_FIELDS)}
       FROM jsonb_to_recordset(${JSON.stringify([...dirty].map(toDbRow))}::jsonb)
         AS r(id uuid, kind text, name_key text, household_key text, attributes jsonb, ${sql.raw(RECORD_DEF)})
       WHERE c.id = r.id AND c.dealer_id = ${p.dealerId}`);
   }
-  if (vehicles.size) {
+  p.timer?.lap('updateContacts');
+  const newVehicles = [...vehicles.values()].filter((v) => !v.known);
+  const knownVehicles = [...vehicles.values()].filter((v) => v.known);
+  if (newVehicles.length) {
+    const nowIso = p.now.toISOString();
+    await copyRows(
+      p.db,
+      tx,
+      'vehicles',
+      ['id', 'dealer_id', ...VEHICLE_COLS, 'created_at', 'updated_at'],
+      newVehicles.map((v) => [v.id, p.dealerId, ...VEHICLE_COLS.map((c) => v[c]), nowIso, nowIso] as CopyValue[]),
+    );
+  }
+  if (knownVehicles.length) {
     await tx.execute(sql`
       INSERT INTO vehicles (id, dealer_id, contact_id, vehicle_key, vin, make, model, purchase_date, last_service_date, mileage_km, insurance_expiry, created_at, updated_at)
-      SELECT r.id, ${p.dealerId}, r.contact_id, r.vehicle_key, r.vin, r.make, r.model, r.purchase_date, r.last_service_date, r.mileage_km, r.insurance_expiry, ${p.now}, ${p.now}
-      FROM jsonb_to_recordset(${JSON.stringify([...vehicles.values()])}::jsonb)
+      SELECT r.id, ${p.dealerId}, r.contact_id, r.vehicle_key, r.vin, r.make, r.model, r.purchase_date, r.last_service_date, r.mileage_km, r.insurance_expiry, ${nowTs}, ${nowTs}
+      FROM jsonb_to_recordset(${JSON.stringify(knownVehicles)}::jsonb)
         AS r(id uuid, contact_id uuid, vehicle_key text, vin text, make text, model text, purchase_date date, last_service_date date, mileage_km int, insurance_expiry date)
       ON CONFLICT (dealer_id, vehicle_key) DO UPDATE SET
         contact_id = EXCLUDED.contact_id,
@@ -249,24 +322,67 @@ export async function mergeBatch(
         insurance_expiry = COALESCE(EXCLUDED.insurance_expiry, vehicles.insurance_expiry),
         updated_at = EXCLUDED.updated_at`);
   }
-  if (consents.size) {
-    // A list never overrides an opt-out the person made themselves.
-    await tx.execute(sql`
-      INSERT INTO consents (dealer_id, contact_id, channel, status, source, at)
-      SELECT ${p.dealerId}, r.contact_id, r.channel, r.status, ${p.consentSource}, ${p.now}
-      FROM jsonb_to_recordset(${JSON.stringify([...consents.values()])}::jsonb) AS r(contact_id uuid, channel text, status text)
-      ON CONFLICT (contact_id, channel) DO UPDATE SET status = EXCLUDED.status, source = EXCLUDED.source, at = EXCLUDED.at
-      WHERE consents.status = 'granted' OR consents.source LIKE 'import:%'`);
-  }
+  p.timer?.lap('vehicles');
   if (merges.length) {
-    await tx.execute(sql`
-      INSERT INTO contact_merges (id, dealer_id, contact_id, import_id, row_number, matched_on, changed, created_at)
-      SELECT r.id, ${p.dealerId}, r.contact_id, ${p.importId}, r.row_number, r.matched_on, r.changed, ${p.now}
-      FROM jsonb_to_recordset(${JSON.stringify(
-        merges.map((m) => ({ id: uuidv7(p.now.getTime()), contact_id: m.contactId, row_number: m.row, matched_on: m.matchedOn, changed: m.changed })),
-      )}::jsonb) AS r(id uuid, contact_id uuid, row_number int, matched_on text, changed jsonb)`);
+    const nowIso = p.now.toISOString();
+    await copyRows(
+      p.db,
+      tx,
+      'contact_merges',
+      ['id', 'dealer_id', 'contact_id', 'import_id', 'row_number', 'matched_on', 'changed', 'created_at'],
+      merges.map((m) => [uuidv7(p.now.getTime()), p.dealerId, m.contactId, p.importId, m.row, m.matchedOn, m.changed, nowIso]),
+    );
   }
+  p.timer?.lap('merges');
+  if (seen) {
+    for (const { contact: c } of batch) {
+      const nh = nhKey(c.nameKey, c.householdKey);
+      if (c.phone) seen.add(`p:${c.phone}`);
+      if (c.email) seen.add(`e:${c.email}`);
+      if (nh) seen.add(`n:${nh}`);
+    }
+    for (const k of vehicles.keys()) seen.add(`v:${k}`);
+  }
+  p.timer?.lap('bloom');
   return counts;
+}
+
+/** Every identity key the dealer already has, for the import's Bloom filter. */
+export async function loadSeenKeys(tx: Tx, dealerId: string, seen: Bloom): Promise<void> {
+  let after = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    const page = await rows<{ id: string; phone_e164: string | null; email: string | null; name_key: string | null; household_key: string | null }>(
+      tx,
+      sql`SELECT id, phone_e164, email, name_key, household_key FROM contacts
+          WHERE dealer_id = ${dealerId} AND id > ${after} ORDER BY id LIMIT 20000`,
+    );
+    for (const r of page) {
+      if (r.phone_e164) seen.add(`p:${r.phone_e164}`);
+      if (r.email) seen.add(`e:${r.email}`);
+      const nh = nhKey(r.name_key, r.household_key);
+      if (nh) seen.add(`n:${nh}`);
+    }
+    if (page.length < 20000) break;
+    after = page[page.length - 1]!.id;
+  }
+  after = '00000000-0000-0000-0000-000000000000';
+  for (;;) {
+    const page = await rows<{ id: string; vehicle_key: string }>(
+      tx,
+      sql`SELECT id, vehicle_key FROM vehicles WHERE dealer_id = ${dealerId} AND id > ${after} ORDER BY id LIMIT 20000`,
+    );
+    for (const r of page) seen.add(`v:${r.vehicle_key}`);
+    if (page.length < 20000) break;
+    after = page[page.length - 1]!.id;
+  }
+}
+
+export async function countKnownKeys(tx: Tx, dealerId: string): Promise<number> {
+  const [r] = await rows<{ n: number }>(
+    tx,
+    sql`SELECT (SELECT count(*) FROM contacts WHERE dealer_id = ${dealerId})::int * 3 + (SELECT count(*) FROM vehicles WHERE dealer_id = ${dealerId})::int AS n`,
+  );
+  return Number(r?.n ?? 0);
 }
 
 function toDbRow(r: Rec): Record<string, unknown> {
@@ -278,7 +394,36 @@ function toDbRow(r: Rec): Record<string, unknown> {
     attributes: r.attributes,
   };
   for (const f of MERGEABLE_FIELDS) o[COLS[f][0]] = r.fields[f];
+  for (const ch of CHANNELS) {
+    const [st, src, at] = r.consent[ch];
+    o[`${ch}_consent`] = st;
+    o[`${ch}_consent_source`] = src;
+    o[`${ch}_consent_at`] = at;
+  }
   return o;
+}
+
+/** Apply the row's consent columns; returns the channels changed. */
+function applyConsent(rec: Rec, c: ContactInput, source: string, now: Date): string[] {
+  const changed: string[] = [];
+  if (!c.consent) return changed;
+  for (const ch of CHANNELS) {
+    const granted = c.consent[ch];
+    if (granted === undefined) continue;
+    const status = granted ? 'granted' : 'revoked';
+    const [cur, src] = rec.consent[ch];
+    if (cur === status) continue;
+    // A list never overrides an opt-out the person made themselves.
+    if (cur === 'revoked' && src && !src.startsWith('import:')) continue;
+    rec.consent[ch] = [status, source, now.toISOString()];
+    changed.push(`${ch}Consent`);
+  }
+  return changed;
+}
+
+function isoOrNull(v: unknown): string | null {
+  if (v === null || v === undefined) return null;
+  return v instanceof Date ? v.toISOString() : new Date(v as string).toISOString();
 }
 
 function normalizeDb(v: unknown): string | number | null {

@@ -2,7 +2,7 @@
 // (each naming the column as it is headed in the file).
 import {
   cleanText,
-  householdKey,
+  householdId,
   nameKey,
   normalizeEmail,
   normalizePhone,
@@ -301,7 +301,7 @@ export function normalizeRow(
       joinDate,
       attributes,
       nameKey: nameKey(fullName ?? company),
-      householdKey: householdKey(addr),
+      householdKey: householdId(addr),
       vehicle: hasVehicle ? { vin, make, model, purchaseDate, lastServiceDate, mileageKm, insuranceExpiry } : null,
       consent,
     },

@@ -9,11 +9,13 @@ import { importErrors, imports, dealers } from '../db/schema';
 import { AppError, notFound, payloadTooLarge } from '../lib/errors';
 import { uuidv7 } from '../lib/ids';
 import { errorField } from '../lib/log';
+import { PhaseTimer } from '../lib/timer';
 import { TooLarge } from '../lib/storage';
 import { ENCODING_ALIASES, type TextEncodingName } from './encoding';
 import { FileError, openCsv, type CsvOptions } from './csv';
 import { IMPORT_FIELDS } from './headers';
-import { mergeBatch, type BatchRow } from './merge';
+import { Bloom } from './bloom';
+import { countKnownKeys, loadSeenKeys, mergeBatch, type BatchRow } from './merge';
 import { buildColumnMap, describeMapping, normalizeRow, type RowError } from './rows';
 
 export const importOptions = z.object({
@@ -32,7 +34,6 @@ export type ImportOptions = z.infer<typeof importOptions>;
 
 export type ImportRow = typeof imports.$inferSelect;
 
-const BATCH = 5000;
 const DELIMS = { comma: ',', tab: '\t', semicolon: ';' } as const;
 
 interface Live {
@@ -217,6 +218,7 @@ export async function runImport(deps: Deps, id: string, signal: AbortSignal): Pr
     if (job.mergedThrough === 0) {
       await db.orm.update(imports).set({ status: 'counting', startedAt: clock.now() }).where(eq(imports.id, id));
       job.status = 'counting';
+      const t1 = performance.now();
       const csv = await openCsv(await fileSource(deps, job.fileKey), csvOpts);
       const map = buildColumnMap(csv.header, opts.mapping ?? {});
       let n = 0;
@@ -229,6 +231,7 @@ export async function runImport(deps: Deps, id: string, signal: AbortSignal): Pr
         }
       }
       if (n === 0) throw new FileError('header_only', 'the file has a header row but no data rows');
+      log.debug('import counted', { rows: n, ms: Math.round(performance.now() - t1) });
       await db.orm
         .update(imports)
         .set({ status: 'merging', rowsTotal: n, encoding: csv.encoding, delimiter: csv.delimiter, mapping: describeMapping(map) })
@@ -238,15 +241,22 @@ export async function runImport(deps: Deps, id: string, signal: AbortSignal): Pr
     }
 
     // Pass 2: normalize and merge, one transaction per batch.
+    const t2 = performance.now();
     state.phase = 'merging';
     state.rowsProcessed = job.rowsAccepted + job.rowsRejected;
     const csv = await openCsv(await fileSource(deps, job.fileKey), csvOpts);
     const map = buildColumnMap(csv.header, opts.mapping ?? {});
     const ctx = { country, defaultKind: opts.kind as ContactKind | undefined };
     const consentSource = `import:${id}`;
+    // Keys the dealer already has: rows that match none skip the lookup query.
+    const seen = new Bloom((await countKnownKeys(db.orm, job.dealerId)) + job.rowsTotal * 4);
+    await loadSeenKeys(db.orm, job.dealerId, seen);
     let batch: BatchRow[] = [];
     let errors: { row: number; errs: RowError[] }[] = [];
     let lastRow = job.mergedThrough;
+    let pending: Promise<void> = Promise.resolve();
+    let waitMs = 0;
+    const timer = new PhaseTimer();
 
     const flush = async () => {
       if (batch.length === 0 && errors.length === 0) return;
@@ -261,7 +271,7 @@ export async function runImport(deps: Deps, id: string, signal: AbortSignal): Pr
       await db.orm.transaction(async (tx) => {
         const [cur] = await tx.select({ status: imports.status }).from(imports).where(eq(imports.id, id)).for('update');
         if (cur?.status !== 'merging') throw new Cancelled();
-        const c = await mergeBatch(tx, { dealerId: job.dealerId, importId: id, consentSource, now }, b);
+        const c = await mergeBatch(tx, { db, dealerId: job.dealerId, importId: id, consentSource, now, seen, timer }, b);
         if (e.length) {
           await tx.insert(importErrors).values(
             e.flatMap(({ row, errs }) =>
@@ -300,11 +310,17 @@ export async function runImport(deps: Deps, id: string, signal: AbortSignal): Pr
         else errors.push({ row: rec.row, errs: r.errors });
       }
       lastRow = rec.row;
-      if (batch.length + errors.length >= BATCH) {
+      if (batch.length + errors.length >= deps.config.IMPORT_BATCH_ROWS) {
+        // The database writes one batch while the next is parsed.
+        const w = performance.now();
+        await pending;
+        waitMs += performance.now() - w;
         if (signal.aborted) return;
-        await flush();
+        pending = flush();
+        pending.catch(() => {}); // handled when awaited above
       }
     }
+    await pending;
     if (signal.aborted) return;
     await flush();
     await db.orm
@@ -313,7 +329,7 @@ export async function runImport(deps: Deps, id: string, signal: AbortSignal): Pr
       .where(and(eq(imports.id, id), eq(imports.status, 'merging')));
     await deps.storage.delete(job.fileKey).catch(() => {});
     await analyzeIfLarge(deps, job.rowsTotal);
-    log.info('import completed', { rows: job.rowsTotal });
+    log.info('import completed', { rows: job.rowsTotal, mergeMs: Math.round(performance.now() - t2), waitMs: Math.round(waitMs), ...timer.rounded() });
   } catch (e) {
     if (e instanceof Cancelled) return;
     await fail(e);

@@ -8,12 +8,26 @@ export function randomBytes(n: number): Uint8Array {
   return b;
 }
 
+// Ids are minted by the million during imports; one getRandomValues call per
+// 4 KiB instead of per id.
+const pool = new Uint8Array(4096);
+let poolAt = pool.length;
+function pooled16(): Uint8Array {
+  if (poolAt + 16 > pool.length) {
+    crypto.getRandomValues(pool);
+    poolAt = 0;
+  }
+  const b = pool.slice(poolAt, poolAt + 16);
+  poolAt += 16;
+  return b;
+}
+
 /**
  * UUIDv7 (RFC 9562): time-ordered, so bulk inserts append to the B-tree and
  * ids sort by creation, which cursor pagination relies on.
  */
 export function uuidv7(nowMs: number = Date.now()): string {
-  const b = randomBytes(16);
+  const b = pooled16();
   let ms = nowMs;
   for (let i = 5; i >= 0; i--) {
     b[i] = ms % 256;

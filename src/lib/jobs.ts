@@ -10,7 +10,16 @@ export class JobRunner {
   private running = new Map<string, Promise<void>>();
   private controllers = new Map<string, AbortController>();
 
-  constructor(private logger: Logger) {}
+  /** A paused runner queues jobs but starts none until `resume()`. */
+  constructor(
+    private logger: Logger,
+    private paused = false,
+  ) {}
+
+  resume(): void {
+    this.paused = false;
+    for (const kind of this.queues.keys()) this.pump(kind);
+  }
 
   register(kind: string, handler: JobHandler): void {
     this.handlers.set(kind, handler);
@@ -35,7 +44,7 @@ export class JobRunner {
   }
 
   private pump(kind: string): void {
-    if (this.running.has(kind)) return;
+    if (this.paused || this.running.has(kind)) return;
     const q = this.queues.get(kind);
     const id = q?.shift();
     if (!id) return;

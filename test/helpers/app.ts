@@ -31,7 +31,11 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-export async function createTestApp(kind: DbKind, over: Partial<Config> = {}): Promise<TestApp> {
+export async function createTestApp(
+  kind: DbKind,
+  over: Partial<Config> = {},
+  opts: { pausedJobs?: boolean } = {},
+): Promise<TestApp> {
   const { db, close } = await openTestDb(kind);
   const dir = await mkdtemp(join(tmpdir(), 'dm-test-'));
   const clock = new FixedClock(T0);
@@ -41,7 +45,7 @@ export async function createTestApp(kind: DbKind, over: Partial<Config> = {}): P
     config: testConfig({ DATA_DIR: dir, ...over }),
     logger,
     storage: new FsStorage(join(dir, 'files')),
-    jobs: new JobRunner(logger),
+    jobs: new JobRunner(logger, opts.pausedJobs ?? false),
   };
   const app = createApp(deps);
   const addDealer = async (name: string, role: Role = 'admin') => {

@@ -1,0 +1,89 @@
+// npm run bench [-- --rows 1000000 --only import|segments]
+// Each benchmark prints its figures next to a peer measured in the same run.
+import { spawnSync } from 'node:child_process';
+import { mkdir, rm, stat } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
+import postgres from 'postgres';
+import { connectPostgres, migrate } from '../src/db/connect';
+import { writeCsv } from './gen';
+import { segmentBench } from './segments';
+
+const args = process.argv.slice(2);
+const opt = (name: string, dflt: string) => {
+  const i = args.indexOf(`--${name}`);
+  return i >= 0 ? args[i + 1]! : dflt;
+};
+const N = Number(opt('rows', '1000000'));
+const only = opt('only', 'all');
+const ADMIN_URL = process.env.BENCH_DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
+const DB_NAME = 'dm_bench';
+const out = resolve('bench/out');
+
+function dbUrl(name: string) {
+  const u = new URL(ADMIN_URL);
+  u.pathname = `/${name}`;
+  return u.toString();
+}
+
+async function freshDatabase() {
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
+  await admin.unsafe(`CREATE DATABASE ${DB_NAME}`);
+  await admin.end();
+  const db = await connectPostgres(dbUrl(DB_NAME), { max: 2 });
+  await migrate(db);
+  await db.close();
+}
+
+async function importBench(csv: string) {
+  console.log(`\n== import: ${N.toLocaleString()} rows into PostgreSQL ==`);
+  // Peer: psql \copy of the same file into a bare table of text columns.
+  const admin = postgres(dbUrl(DB_NAME), { max: 1, onnotice: () => {} });
+  await admin.unsafe(`DROP TABLE IF EXISTS copy_baseline`);
+  await admin.unsafe(
+    `CREATE TABLE copy_baseline (${Array.from({ length: 13 }, (_, i) => `c${i} text`).join(', ')})`,
+  );
+  await admin.end();
+  let t0 = performance.now();
+  const cp = spawnSync('psql', [dbUrl(DB_NAME), '-qc', `\\copy copy_baseline FROM '${csv}' WITH (FORMAT csv, HEADER true)`], {
+    encoding: 'utf8',
+  });
+  const copySec = (performance.now() - t0) / 1000;
+  if (cp.status !== 0) throw new Error(`psql \\copy failed: ${cp.stderr}`);
+  const copyRate = N / copySec;
+  console.log(`psql \\copy (bare table):  ${copySec.toFixed(2)} s  ${Math.round(copyRate).toLocaleString()} rows/s`);
+
+  const dir = join(out, 'files');
+  await rm(dir, { recursive: true, force: true });
+  t0 = performance.now();
+  const child = spawnSync('npx', ['tsx', 'bench/import-child.ts', dbUrl(DB_NAME), csv, dir], {
+    encoding: 'utf8',
+    env: { ...process.env },
+    maxBuffer: 1 << 24,
+  });
+  if (child.status !== 0) throw new Error(`import child failed: ${child.stderr}`);
+  if (process.env.BENCH_TIMING) console.log(child.stderr.trim());
+  const r = JSON.parse(child.stdout.trim().split('\n').pop()!);
+  if (r.status !== 'completed') throw new Error(`import ended ${r.status}: ${JSON.stringify(r.error)}`);
+  const rate = r.rows / r.seconds;
+  console.log(
+    `service import:           ${r.seconds.toFixed(2)} s  ${Math.round(rate).toLocaleString()} rows/s  peak RSS ${Math.round(r.maxRssMB)} MB  (accepted ${r.accepted.toLocaleString()}, rejected ${r.rejected}, created ${r.created.toLocaleString()})`,
+  );
+  console.log(`ratio to \\copy: ${(rate / copyRate).toFixed(3)}  (target >= 0.25)   peak RSS target < 300 MB`);
+  return r.dealerId as string;
+}
+
+await mkdir(out, { recursive: true });
+const csv = join(out, `list-${N}.csv`);
+try {
+  await stat(csv);
+} catch {
+  console.log(`generating ${csv}`);
+  await writeCsv(csv, N);
+}
+let dealerId: string | undefined;
+if (only === 'all' || only === 'import' || only === 'segments') {
+  await freshDatabase();
+  dealerId = await importBench(csv);
+}
+if ((only === 'all' || only === 'segments') && dealerId) await segmentBench(dbUrl(DB_NAME), dealerId, N);
