@@ -12,17 +12,20 @@ import { systemClock } from '../src/lib/clock';
 import { JobRunner } from '../src/lib/jobs';
 import { silentLogger, createLogger } from '../src/lib/log';
 import { FsStorage } from '../src/main/fs-storage';
+import { workerParser } from '../src/main/import-parser';
 
 const [url, csvPath, dataDir] = process.argv.slice(2) as [string, string, string];
 const db = await connectPostgres(url, { max: 4 });
 const logger = process.env.BENCH_LOG ? createLogger('debug') : silentLogger;
+const storage = new FsStorage(dataDir);
 const deps: Deps = {
   db,
   clock: systemClock,
   config: testConfig({ DATA_DIR: dataDir, IMPORT_MAX_BYTES: 2 * 1024 ** 3 }),
   logger,
-  storage: new FsStorage(dataDir),
+  storage,
   jobs: new JobRunner(logger),
+  importParser: process.env.BENCH_IN_THREAD ? undefined : workerParser((key) => storage.localPath(key)),
 };
 createApp(deps);
 const dealer = await createDealer(db.orm, systemClock, { name: 'bench' });

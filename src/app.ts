@@ -3,9 +3,10 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { contactRoutes, suppressionRoutes } from './contacts/routes';
+import { dealerRoutes } from './dealers/routes';
 import type { AppEnv, Deps } from './http/context';
 import { notFoundHandler, onError, requestContext } from './http/middleware';
-import { requireAuth } from './http/tenancy';
+import { requireAuth, requireRole } from './http/tenancy';
 import { importRoutes } from './imports/routes';
 import { runImport } from './imports/service';
 import { AppError } from './lib/errors';
@@ -37,6 +38,12 @@ export function createApp(deps: Deps) {
       },
     })(c, next);
   });
+  // Lists and segments hold personal data: printers see only the print jobs released to them.
+  for (const path of ['/imports', '/contacts', '/suppressions', '/segments']) {
+    api.use(path, requireRole('admin', 'marketer', 'manager'));
+    api.use(`${path}/*`, requireRole('admin', 'marketer', 'manager'));
+  }
+  api.route('/dealer', dealerRoutes);
   api.route('/imports', importRoutes);
   api.route('/contacts', contactRoutes);
   api.route('/suppressions', suppressionRoutes);

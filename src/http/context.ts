@@ -4,6 +4,7 @@ import type { Clock } from '../lib/clock';
 import type { JobRunner } from '../lib/jobs';
 import type { Logger } from '../lib/log';
 import type { Storage } from '../lib/storage';
+import type { ImportParser } from '../imports/parse';
 
 /** Everything the app needs from the outside world; each runtime supplies its own. */
 export interface Deps {
@@ -13,6 +14,8 @@ export interface Deps {
   logger: Logger;
   storage: Storage;
   jobs: JobRunner;
+  /** Where list files are parsed; the request thread when absent. */
+  importParser?: ImportParser;
 }
 
 export type Role = 'admin' | 'marketer' | 'manager' | 'printer';

@@ -141,7 +141,12 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, opts: CsvOption
         if (s) yield s;
       }
     }
-    const tail = decoder.end();
+    let tail: string;
+    try {
+      tail = decoder.end();
+    } catch {
+      throw new FileError('invalid_encoding', `the file is not valid ${encoding} (it ends inside a character)`);
+    }
     if (tail) yield tail;
   }
 

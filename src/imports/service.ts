@@ -12,11 +12,11 @@ import { errorField } from '../lib/log';
 import { PhaseTimer } from '../lib/timer';
 import { TooLarge } from '../lib/storage';
 import { ENCODING_ALIASES, type TextEncodingName } from './encoding';
-import { FileError, openCsv, type CsvOptions } from './csv';
+import { FileError, type CsvOptions } from './csv';
 import { IMPORT_FIELDS } from './headers';
 import { Bloom } from './bloom';
-import { countKnownKeys, loadSeenKeys, mergeBatch, type BatchRow } from './merge';
-import { buildColumnMap, describeMapping, normalizeRow, type RowError } from './rows';
+import { countKnownKeys, loadSeenKeys, mergeBatch } from './merge';
+import { inThreadParser, type ParsedBatch, type ParseInput } from './parse';
 
 export const importOptions = z.object({
   filename: z.string().max(255).optional(),
@@ -200,12 +200,21 @@ export async function runImport(deps: Deps, id: string, signal: AbortSignal): Pr
   live.set(id, state);
 
   const fail = async (e: unknown) => {
+    if (!(e instanceof AppError)) log.error('import crashed', { err: errorField(e) });
+    const [cur] = await db.orm.select({ merged: imports.mergedThrough }).from(imports).where(eq(imports.id, id));
+    const merged = cur?.merged ?? 0;
     const err =
       e instanceof AppError
         ? { code: e.code, message: e.message, details: e.details ?? null }
-        : { code: 'import_failed', message: 'the import failed; try again or contact support' };
-    if (!(e instanceof AppError)) log.error('import crashed', { err: errorField(e) });
-    await db.orm.delete(importErrors).where(eq(importErrors.importId, id));
+        : merged > 0
+          ? {
+              code: 'import_interrupted',
+              message: `the import stopped after row ${merged}; the rows before it are imported, and importing the same file again adds only the rest`,
+              details: { mergedThroughRow: merged },
+            }
+          : { code: 'import_failed', message: 'the import failed before writing anything; try again', details: null };
+    // A file rejected as a whole leaves nothing behind; a half-merged one keeps its row report.
+    if (merged === 0) await db.orm.delete(importErrors).where(eq(importErrors.importId, id));
     await db.orm
       .update(imports)
       .set({ status: 'failed', error: err, finishedAt: clock.now() })
@@ -214,59 +223,40 @@ export async function runImport(deps: Deps, id: string, signal: AbortSignal): Pr
   };
 
   try {
+    const parser = deps.importParser ?? inThreadParser((key) => fileSource(deps, key));
+    const input: ParseInput = { csv: csvOpts, mapping: opts.mapping ?? {}, country, defaultKind: opts.kind as ContactKind | undefined };
+
     // Pass 1: read the whole file, so a malformed file fails before any write.
     if (job.mergedThrough === 0) {
       await db.orm.update(imports).set({ status: 'counting', startedAt: clock.now() }).where(eq(imports.id, id));
       job.status = 'counting';
       const t1 = performance.now();
-      const csv = await openCsv(await fileSource(deps, job.fileKey), csvOpts);
-      const map = buildColumnMap(csv.header, opts.mapping ?? {});
-      let n = 0;
-      for await (const _ of csv.records()) {
-        n++;
-        if ((n & 0x3fff) === 0) {
-          state.bytesRead = csv.bytesRead();
-          if (signal.aborted) return;
-          await yieldToEventLoop();
-        }
-      }
-      if (n === 0) throw new FileError('header_only', 'the file has a header row but no data rows');
-      log.debug('import counted', { rows: n, ms: Math.round(performance.now() - t1) });
+      const counted = await parser.count(job.fileKey, input, (bytes) => (state.bytesRead = bytes));
+      if (signal.aborted) return;
+      log.debug('import counted', { rows: counted.rows, ms: Math.round(performance.now() - t1) });
       await db.orm
         .update(imports)
-        .set({ status: 'merging', rowsTotal: n, encoding: csv.encoding, delimiter: csv.delimiter, mapping: describeMapping(map) })
+        .set({ status: 'merging', rowsTotal: counted.rows, encoding: counted.encoding, delimiter: counted.delimiter, mapping: counted.mapping })
         .where(and(eq(imports.id, id), eq(imports.status, 'counting')));
       job.status = 'merging';
-      job.rowsTotal = n;
+      job.rowsTotal = counted.rows;
     }
 
     // Pass 2: normalize and merge, one transaction per batch.
     const t2 = performance.now();
     state.phase = 'merging';
     state.rowsProcessed = job.rowsAccepted + job.rowsRejected;
-    const csv = await openCsv(await fileSource(deps, job.fileKey), csvOpts);
-    const map = buildColumnMap(csv.header, opts.mapping ?? {});
-    const ctx = { country, defaultKind: opts.kind as ContactKind | undefined };
     const consentSource = `import:${id}`;
     // Keys the dealer already has: rows that match none skip the lookup query.
     const seen = new Bloom((await countKnownKeys(db.orm, job.dealerId)) + job.rowsTotal * 4);
     await loadSeenKeys(db.orm, job.dealerId, seen);
-    let batch: BatchRow[] = [];
-    let errors: { row: number; errs: RowError[] }[] = [];
-    let lastRow = job.mergedThrough;
     let pending: Promise<void> = Promise.resolve();
     let waitMs = 0;
     const timer = new PhaseTimer();
 
-    const flush = async () => {
-      if (batch.length === 0 && errors.length === 0) return;
-      const through = lastRow;
-      const accepted = batch.length;
-      const rejected = errors.length;
-      const b = batch;
-      const e = errors;
-      batch = [];
-      errors = [];
+    const flush = async ({ rows: b, errors: e, lastRow: through }: ParsedBatch) => {
+      const accepted = b.length;
+      const rejected = e.length;
       const now = clock.now();
       await db.orm.transaction(async (tx) => {
         const [cur] = await tx.select({ status: imports.status }).from(imports).where(eq(imports.id, id)).for('update');
@@ -295,34 +285,17 @@ export async function runImport(deps: Deps, id: string, signal: AbortSignal): Pr
       state.rowsProcessed += accepted + rejected;
     };
 
-    for await (const rec of csv.records()) {
-      if (rec.row <= job.mergedThrough) continue;
-      if (rec.cells.every((x) => x.trim() === '')) {
-        errors.push({ row: rec.row, errs: [{ column: null, reason: 'empty row', value: null }] });
-      } else if (rec.cells.length > csv.header.length && rec.cells.slice(csv.header.length).some((x) => x.trim() !== '')) {
-        errors.push({
-          row: rec.row,
-          errs: [{ column: null, reason: `row has ${rec.cells.length} fields but the header has ${csv.header.length}`, value: null }],
-        });
-      } else {
-        const r = normalizeRow(rec.cells, map, ctx);
-        if (r.ok) batch.push({ row: rec.row, contact: r.contact });
-        else errors.push({ row: rec.row, errs: r.errors });
-      }
-      lastRow = rec.row;
-      if (batch.length + errors.length >= deps.config.IMPORT_BATCH_ROWS) {
-        // The database writes one batch while the next is parsed.
-        const w = performance.now();
-        await pending;
-        waitMs += performance.now() - w;
-        if (signal.aborted) return;
-        pending = flush();
-        pending.catch(() => {}); // handled when awaited above
-      }
+    for await (const batch of parser.batches(job.fileKey, input, job.mergedThrough, deps.config.IMPORT_BATCH_ROWS)) {
+      // The database writes one batch while the next is parsed.
+      const w = performance.now();
+      await pending;
+      waitMs += performance.now() - w;
+      if (signal.aborted) return;
+      pending = flush(batch);
+      pending.catch(() => {}); // handled when awaited
     }
     await pending;
     if (signal.aborted) return;
-    await flush();
     await db.orm
       .update(imports)
       .set({ status: 'completed', finishedAt: clock.now() })
@@ -360,7 +333,6 @@ export async function resumeImports(deps: Deps): Promise<number> {
   return rows.length;
 }
 
-const yieldToEventLoop = () => new Promise<void>((r) => setTimeout(r, 0));
 
 function formatBytes(n: number): string {
   return n >= 1024 * 1024 ? `${Math.round(n / 1024 / 1024)} MB` : `${n} bytes`;

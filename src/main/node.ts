@@ -14,6 +14,7 @@ import { systemClock } from '../lib/clock';
 import { JobRunner } from '../lib/jobs';
 import { createLogger } from '../lib/log';
 import { FsStorage } from './fs-storage';
+import { workerParser } from './import-parser';
 
 async function main() {
   const config = loadConfig();
@@ -24,13 +25,15 @@ async function main() {
   logger.info('database', { kind: db.kind, where: db.kind === 'pglite' ? join(dataDir, 'pglite') : 'DATABASE_URL' });
   await migrate(db);
 
+  const storage = new FsStorage(join(dataDir, 'files'));
   const deps: Deps = {
     db,
     clock: systemClock,
     config,
     logger,
-    storage: new FsStorage(join(dataDir, 'files')),
+    storage,
     jobs: new JobRunner(logger),
+    importParser: workerParser((key) => storage.localPath(key)),
   };
   await bootstrap(deps, dataDir);
   const app = createApp(deps);

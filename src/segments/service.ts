@@ -63,11 +63,40 @@ export function segmentContactIds(_db: Tx, dealerId: string, rule: Rule, today: 
   return sql`SELECT c.id FROM contacts c WHERE ${membersWhere(dealerId, parseRule(rule), { today })}`;
 }
 
+/**
+ * Planner settings for one count, scoped to its transaction (SET LOCAL):
+ * - jit off: a count touches at most a dealer's contacts; with OR-ed subplans the
+ *   planner's cost estimate crosses jit_above_cost and LLVM compilation alone
+ *   took over a second, longer than the query.
+ * - custom plans always: the count is a prepared statement whose parameters
+ *   (dates, prefixes, lists) decide the plan; a cached generic plan would guess.
+ * - work_mem: the hash of a union of member ids (a few hundred thousand uuids)
+ *   spills to disk at the 4MB default.
+ */
+const COUNT_SETTINGS = sql`SELECT set_config('jit', 'off', true), set_config('plan_cache_mode', 'force_custom_plan', true), set_config('work_mem', '32MB', true)`;
+
+/**
+ * The member count as SQL. A rule that is an OR at the top is counted as the
+ * union of its branches' member ids: each branch can then use its own index
+ * (a month-of-birth range, a vehicle date range …) instead of one scan of every
+ * contact that tests all branches row by row. Same members: a contact satisfies
+ * the OR exactly when it satisfies some branch, and UNION keeps each id once.
+ */
+export function countSql(dealerId: string, rule: Rule, ctx: Omit<CompileContext, 'dealerId'>): SQL {
+  if ('or' in rule && rule.or.length > 1) {
+    parseRule(rule);
+    const branches = rule.or.map((r) => sql`SELECT c.id FROM contacts c WHERE ${membersWhere(dealerId, r, ctx)}`);
+    return sql`SELECT count(*) AS count FROM (${sql.join(branches, sql` UNION `)}) members`;
+  }
+  return sql`SELECT count(*) AS count FROM contacts c WHERE ${membersWhere(dealerId, rule, ctx)}`;
+}
+
 export async function countMembers(db: Tx, dealerId: string, rule: Rule, ctx: Omit<CompileContext, 'dealerId'>): Promise<number> {
-  const r = await one<{ count: number | string }>(
-    db,
-    sql`SELECT count(*) AS count FROM contacts c WHERE ${membersWhere(dealerId, rule, ctx)}`,
-  );
+  const q = countSql(dealerId, rule, ctx);
+  const r = await db.transaction(async (tx) => {
+    await tx.execute(COUNT_SETTINGS);
+    return one<{ count: number | string }>(tx, q);
+  });
   return Number(r?.count ?? 0);
 }
 

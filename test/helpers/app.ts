@@ -11,6 +11,7 @@ import { FixedClock } from '../../src/lib/clock';
 import { JobRunner } from '../../src/lib/jobs';
 import { createLogger, silentLogger } from '../../src/lib/log';
 import { FsStorage } from '../../src/main/fs-storage';
+import { workerParser } from '../../src/main/import-parser';
 import { openTestDb, type DbKind } from './db';
 
 /** TEST_LOG=debug shows the service's log lines while a test runs. */
@@ -34,18 +35,20 @@ export interface TestApp {
 export async function createTestApp(
   kind: DbKind,
   over: Partial<Config> = {},
-  opts: { pausedJobs?: boolean } = {},
+  opts: { pausedJobs?: boolean; workerParser?: boolean } = {},
 ): Promise<TestApp> {
   const { db, close } = await openTestDb(kind);
   const dir = await mkdtemp(join(tmpdir(), 'dm-test-'));
   const clock = new FixedClock(T0);
+  const storage = new FsStorage(join(dir, 'files'));
   const deps: Deps = {
     db,
     clock,
     config: testConfig({ DATA_DIR: dir, ...over }),
     logger,
-    storage: new FsStorage(join(dir, 'files')),
+    storage,
     jobs: new JobRunner(logger, opts.pausedJobs ?? false),
+    importParser: opts.workerParser ? workerParser((key) => storage.localPath(key)) : undefined,
   };
   const app = createApp(deps);
   const addDealer = async (name: string, role: Role = 'admin') => {

@@ -152,12 +152,12 @@ describe.each(DB_KINDS)('API conventions on %s', (kind) => {
     it('the 1 MB JSON limit does not apply to list uploads', async () => {
       const d = await newDealer(t);
       const rows = [['姓名', '手机', '备注']];
-      for (let i = 0; i < 12_000; i++) rows.push([`客户${i}`, String(13000000000 + i), 'x'.repeat(80)]);
+      for (let i = 0; i < 3; i++) rows.push([`客户${i}`, String(13000000000 + i), 'x'.repeat(400_000)]);
       const body = utf8(csvText(rows));
       expect(body.byteLength).toBeGreaterThan(1024 * 1024);
       const imp = await d.importFile(body);
       expect(imp).toMatchObject({ status: 'completed', bytes: body.byteLength });
-      expect(imp.counts).toMatchObject({ rows: 12_000, created: 12_000 });
+      expect(imp.counts).toMatchObject({ rows: 3, created: 3 });
     });
 
     it('an unknown route → 404 JSON', async () => {
