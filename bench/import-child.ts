@@ -12,7 +12,6 @@ import { systemClock } from '../src/lib/clock';
 import { JobRunner } from '../src/lib/jobs';
 import { silentLogger, createLogger } from '../src/lib/log';
 import { FsStorage } from '../src/main/fs-storage';
-import { workerParser } from '../src/main/import-parser';
 
 const [url, csvPath, dataDir] = process.argv.slice(2) as [string, string, string];
 const db = await connectPostgres(url, { max: 4 });
@@ -25,7 +24,6 @@ const deps: Deps = {
   logger,
   storage,
   jobs: new JobRunner(logger),
-  importParser: process.env.BENCH_IN_THREAD ? undefined : workerParser((key) => storage.localPath(key)),
 };
 createApp(deps);
 const dealer = await createDealer(db.orm, systemClock, { name: 'bench' });

@@ -10,8 +10,6 @@ export interface Storage {
   /** Store a stream; aborts with `TooLarge` once more than maxBytes arrive. */
   put(key: string, body: ReadableStream<Uint8Array> | Uint8Array, opts?: { maxBytes?: number }): Promise<StoredObject>;
   get(key: string): Promise<ReadableStream<Uint8Array>>;
-  /** A local file path for the object when the backend has one (used by worker threads). */
-  localPath?(key: string): string;
   delete(key: string): Promise<void>;
 }
 

@@ -14,7 +14,6 @@ import { systemClock } from '../lib/clock';
 import { JobRunner } from '../lib/jobs';
 import { createLogger } from '../lib/log';
 import { FsStorage } from './fs-storage';
-import { workerParser } from './import-parser';
 
 async function main() {
   const config = loadConfig();
@@ -33,7 +32,6 @@ async function main() {
     logger,
     storage,
     jobs: new JobRunner(logger),
-    importParser: workerParser((key) => storage.localPath(key)),
   };
   await bootstrap(deps, dataDir);
   const app = createApp(deps);

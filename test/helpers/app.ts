@@ -11,7 +11,6 @@ import { FixedClock } from '../../src/lib/clock';
 import { JobRunner } from '../../src/lib/jobs';
 import { createLogger, silentLogger } from '../../src/lib/log';
 import { FsStorage } from '../../src/main/fs-storage';
-import { workerParser } from '../../src/main/import-parser';
 import { openTestDb, type DbKind } from './db';
 
 /** TEST_LOG=debug shows the service's log lines while a test runs. */
@@ -35,7 +34,7 @@ export interface TestApp {
 export async function createTestApp(
   kind: DbKind,
   over: Partial<Config> = {},
-  opts: { pausedJobs?: boolean; workerParser?: boolean } = {},
+  opts: { pausedJobs?: boolean } = {},
 ): Promise<TestApp> {
   const { db, close } = await openTestDb(kind);
   const dir = await mkdtemp(join(tmpdir(), 'dm-test-'));
@@ -48,7 +47,6 @@ export async function createTestApp(
     logger,
     storage,
     jobs: new JobRunner(logger, opts.pausedJobs ?? false),
-    importParser: opts.workerParser ? workerParser((key) => storage.localPath(key)) : undefined,
   };
   const app = createApp(deps);
   const addDealer = async (name: string, role: Role = 'admin') => {
