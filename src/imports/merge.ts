@@ -275,12 +275,7 @@ export async function mergeBatch(
       tx,
       'contacts',
       INSERT_COLS,
-      created.map((r) => {
-        const o = toDbRow(r);
-        return INSERT_COLS.map((c) =>
-          c === 'dealer_id' ? p.dealerId : c === 'source_import_id' ? p.importId : c === 'created_at' || c === 'updated_at' ? nowIso : o[c],
-        ) as CopyValue[];
-      }),
+      created.map((r) => insertRow(r, p.dealerId, p.importId, nowIso)),
     );
   }
   p.timer?.lap('copyContacts');
@@ -383,6 +378,14 @@ export async function countKnownKeys(tx: Tx, dealerId: string): Promise<number> 
     sql`SELECT (SELECT count(*) FROM contacts WHERE dealer_id = ${dealerId})::int * 3 + (SELECT count(*) FROM vehicles WHERE dealer_id = ${dealerId})::int AS n`,
   );
   return Number(r?.n ?? 0);
+}
+
+/** A new contact as a COPY row, in INSERT_COLS order. */
+function insertRow(r: Rec, dealerId: string, importId: string, nowIso: string): CopyValue[] {
+  const out: CopyValue[] = [r.id, dealerId, r.kind, r.nameKey, r.householdKey, r.attributes, importId, nowIso, nowIso];
+  for (const f of MERGEABLE_FIELDS) out.push(r.fields[f]);
+  for (const ch of CHANNELS) out.push(...r.consent[ch]);
+  return out;
 }
 
 function toDbRow(r: Rec): Record<string, unknown> {
