@@ -121,10 +121,14 @@ export const contacts = pgTable(
   // Few indexes, on purpose: each one costs every imported row. The key
   // lookups that dedupe needs are partial (most rows lack an email).
   (t) => [
-    index('contacts_dealer_id_idx').on(t.dealerId, t.id),
-    index('contacts_phone_idx').on(t.dealerId, t.phone).where(sql`${t.phone} IS NOT NULL`),
+    // Trailing columns let segment counts answer from the index alone
+    // (kind, SMS consent and phone for the common "reachable by SMS" rules).
+    index('contacts_dealer_id_idx').on(t.dealerId, t.id, t.kind, t.smsConsent, t.phone),
+    index('contacts_phone_idx').on(t.dealerId, t.phone, t.id).where(sql`${t.phone} IS NOT NULL`),
     index('contacts_email_idx').on(t.dealerId, t.email).where(sql`${t.email} IS NOT NULL`),
     index('contacts_household_idx').on(t.dealerId, t.householdKey).where(sql`${t.householdKey} IS NOT NULL`),
+    // Postcode-prefix rules (a district's mail run) with tier and consent: index-only.
+    index('contacts_postcode_idx').on(t.dealerId, t.postcode.op('text_pattern_ops'), t.tier, t.smsConsent),
   ],
 );
 
@@ -148,7 +152,8 @@ export const vehicles = pgTable(
   },
   (t) => [
     uniqueIndex('vehicles_key_uq').on(t.dealerId, t.vehicleKey),
-    index('vehicles_contact_idx').on(t.contactId),
+    // Serves "any vehicle bought before / insured until" from the index alone.
+    index('vehicles_contact_idx').on(t.contactId, t.dealerId, t.purchaseDate, t.insuranceExpiry),
   ],
 );
 

@@ -303,9 +303,9 @@ function consentGranted(channel: Channel): SQL {
  * suppressed contacts: each phone / email / household suppression is resolved to
  * contact ids through the dedupe index on that address, and a contact-id
  * suppression is its own id. The scan of `contacts c` then needs only `c.id`, so
- * an index that carries the id (month of birth, postcode …) can answer a rule
- * without reading the wide contact rows, and the check is one hash probe per row
- * instead of four string probes.
+ * an index that carries the id (e.g. (dealer_id, id, kind, sms_consent,
+ * phone_e164)) can answer a rule without reading the wide contact rows, and the
+ * check is one hash probe per row instead of four string probes.
  *
  * Same members as "NOT EXISTS a suppression with s.value = c.<address>" for every
  * contact of `ctx.dealerId` (the only contacts a compiled rule is ever applied
