@@ -2,6 +2,7 @@
 // lists of up to ~1M rows, so every function checks a cheap pre-compiled
 // regex first and only does allocating work when the input needs it.
 
+import { hash64 } from '../lib/hash';
 import {
   isSupportedCountry,
   parsePhoneNumberFromString,
@@ -436,18 +437,6 @@ export function householdId(a: PostalAddress): string | null {
   return k === null ? null : hash64(k);
 }
 
-export function hash64(s: string): string {
-  let h1 = 0xdeadbeef;
-  let h2 = 0x41c6ce57;
-  for (let i = 0; i < s.length; i++) {
-    const ch = s.charCodeAt(i);
-    h1 = Math.imul(h1 ^ ch, 2654435761);
-    h2 = Math.imul(h2 ^ ch, 1597334677);
-  }
-  h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-  h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-  return (h2 >>> 0).toString(16).padStart(8, '0') + (h1 >>> 0).toString(16).padStart(8, '0');
-}
 
 const NAME_KEY_STRIP_G = /[\s.·•・‧･]+/g;
 
