@@ -462,6 +462,8 @@ const DAY_MS = 86_400_000;
 const pad2 = (n: number): string => (n < 10 ? '0' + n : String(n));
 
 function ymd(y: number, m: number, d: number): Result<string> {
+  // Years outside this span are typing slips, and the database cannot take year 0.
+  if (y < 1800 || y > 2200) return fail('year must be between 1800 and 2200');
   if (m < 1 || m > 12 || d < 1) return fail('not a valid date');
   const leap = (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
   const dim = m === 2 ? (leap ? 29 : 28) : m === 4 || m === 6 || m === 9 || m === 11 ? 30 : 31;
@@ -630,7 +632,8 @@ export function parseInteger(raw: string): Result<number> {
   let n = Number(text);
   if (m[4]) n = Math.round(n * 10_000);
   else if (m[3] && !ALL_ZEROS.test(m[3])) return fail('number must be a whole number');
-  if (!Number.isSafeInteger(n)) return fail('number is too large');
+  // Counts and mileages are stored as 32-bit integers.
+  if (!Number.isSafeInteger(n) || n > 2_147_483_647) return fail('number is too large');
   return ok(n);
 }
 

@@ -42,7 +42,7 @@ export async function copyRows(
   if (!IDENT.test(table) || !columns.every((c) => IDENT.test(c))) throw new Error('bad identifier in COPY');
   const text = copyText(rows);
   const client = (tx as unknown as { session: { client: unknown } }).session.client;
-  const stmt = `COPY ${table} (${columns.join(', ')}) FROM`;
+  const stmt = `COPY ${table} (${columns.map((c) => `"${c}"`).join(', ')}) FROM`;
   if (db.kind === 'postgres') {
     const pg = client as { unsafe(q: string): { writable(): Promise<NodeJS.WritableStream> } };
     const w = await pg.unsafe(`${stmt} STDIN`).writable();

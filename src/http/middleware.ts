@@ -1,6 +1,7 @@
 import type { Context, MiddlewareHandler } from 'hono';
 import type { ContentfulStatusCode } from 'hono/utils/http-status';
 import { AppError } from '../lib/errors';
+import { errorField, sqlState } from '../lib/log';
 import { randomToken } from '../lib/ids';
 import type { AppEnv } from './context';
 
@@ -32,10 +33,17 @@ export function errorResponse(c: Context, err: AppError) {
   return c.json(err.toJSON(), err.status as ContentfulStatusCode);
 }
 
+/** Data exceptions (SQLSTATE class 22): a value the database cannot store, e.g. a NUL character. */
+const BAD_VALUE = /^22/;
+
 export function onError(err: Error, c: Context<AppEnv>) {
   if (err instanceof AppError) return errorResponse(c, err);
-  const log = c.get('log');
-  log?.error('unhandled error', { err: err.name, stack: (err.stack ?? '').split('\n').slice(0, 4).join(' | ') });
+  const state = sqlState(err);
+  if (state && BAD_VALUE.test(state)) {
+    return errorResponse(c, new AppError(400, 'invalid_value', 'a value in the request cannot be stored (control characters, or a number or date out of range)'));
+  }
+  // Never the stack or the message of a query error: both can quote personal data.
+  c.get('log')?.error('unhandled error', { err: errorField(err) });
   return errorResponse(c, new AppError(500, 'internal', 'internal error; quote the request id when reporting it', {
     requestId: c.get('requestId'),
   }));

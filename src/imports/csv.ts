@@ -33,6 +33,8 @@ export interface CsvReader {
   header: string[];
   /** Bytes consumed from the source so far (for progress). */
   bytesRead(): number;
+  /** Stop reading and release the source; records() does this when it ends. */
+  close(): void;
   records(): AsyncGenerator<CsvRecord>;
 }
 
@@ -126,28 +128,33 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, opts: CsvOption
   const delimiter = opts.delimiter ?? detectDelimiter(firstText);
 
   async function* text(): AsyncGenerator<string> {
-    if (firstText) yield firstText;
-    if (!done) {
-      for (;;) {
-        const r = await it.next();
-        if (r.done) break;
-        bytes += r.value.byteLength;
-        let s: string;
-        try {
-          s = decoder.write(r.value);
-        } catch {
-          throw new FileError('invalid_encoding', `the file is not valid ${encoding} (near byte ${bytes})`);
-        }
-        if (s) yield s;
-      }
-    }
-    let tail: string;
     try {
-      tail = decoder.end();
-    } catch {
-      throw new FileError('invalid_encoding', `the file is not valid ${encoding} (it ends inside a character)`);
+      if (firstText) yield firstText;
+      if (!done) {
+        for (;;) {
+          const r = await it.next();
+          if (r.done) break;
+          bytes += r.value.byteLength;
+          let s: string;
+          try {
+            s = decoder.write(r.value);
+          } catch {
+            throw new FileError('invalid_encoding', `the file is not valid ${encoding} (near byte ${bytes})`);
+          }
+          if (s) yield s;
+        }
+      }
+      let tail: string;
+      try {
+        tail = decoder.end();
+      } catch {
+        throw new FileError('invalid_encoding', `the file is not valid ${encoding} (it ends inside a character)`);
+      }
+      if (tail) yield tail;
+    } finally {
+      // Stopped early (an error, a cancel): release the file.
+      await it.return?.();
     }
-    if (tail) yield tail;
   }
 
   // The line on which the last complete record ended: a broken record starts after it.
@@ -185,20 +192,35 @@ export async function openCsv(source: AsyncIterable<Uint8Array>, opts: CsvOption
     }
   }
 
-  const first = await next();
+  const close = () => {
+    parser.destroy();
+    textStream.destroy();
+  };
+  const first = await next().catch((e: unknown) => {
+    close();
+    throw e;
+  });
   const header = first?.cells;
-  if (!header || header.every((h) => h.trim() === '')) throw new FileError('empty_file', 'the file has no header row');
+  if (!header || header.every((h) => h.trim() === '')) {
+    close();
+    throw new FileError('empty_file', 'the file has no header row');
+  }
 
   return {
     encoding,
     delimiter,
     header,
     bytesRead: () => bytes,
+    close,
     async *records() {
-      for (;;) {
-        const rec = await next();
-        if (!rec) return;
-        yield rec;
+      try {
+        for (;;) {
+          const rec = await next();
+          if (!rec) return;
+          yield rec;
+        }
+      } finally {
+        close();
       }
     },
   };

@@ -123,22 +123,30 @@ export async function mergeBatch(
   }
   const nhPairs = maybeKnown.filter((b) => b.contact.nameKey && b.contact.householdKey);
   // Three index lookups, one per identity key; only for rows that may be known.
+  // FOR UPDATE: a consent change made meanwhile (an opt-out) must not be
+  // overwritten by this batch's copy of the row; it waits for the batch instead.
   const cols = sql.raw(`c.id, c.kind, c.source_import_id, c.name_key, c.household_key, c.attributes, ${FIELD_SQL.split(', ').map((f) => `c.${f}`).join(', ')}`);
-  const existing =
-    maybeKnown.length === 0
-      ? []
-      : await rows<Record<string, unknown>>(
-          tx,
-          sql`SELECT ${cols} FROM contacts c WHERE c.dealer_id = ${p.dealerId} AND c.phone_e164 = ANY(${sql.param([...phones])}::text[])
-              UNION
-              SELECT ${cols} FROM contacts c WHERE c.dealer_id = ${p.dealerId} AND c.email = ANY(${sql.param([...emails])}::text[])
-              UNION
-              SELECT ${cols} FROM contacts c
-                JOIN unnest(${sql.param(nhPairs.map((b) => b.contact.nameKey))}::text[], ${sql.param(
-                  nhPairs.map((b) => b.contact.householdKey),
-                )}::text[]) AS k(n, h) ON c.household_key = k.h AND c.name_key = k.n
-              WHERE c.dealer_id = ${p.dealerId}`,
-        );
+  const existing: Record<string, unknown>[] = [];
+  if (maybeKnown.length) {
+    const found = new Set<string>();
+    const add = (rs: Record<string, unknown>[]) => {
+      for (const r of rs) if (!found.has(r.id as string)) found.add(r.id as string), existing.push(r);
+    };
+    if (phones.size) {
+      add(await rows(tx, sql`SELECT ${cols} FROM contacts c WHERE c.dealer_id = ${p.dealerId}
+        AND c.phone_e164 = ANY(${sql.param([...phones])}::text[]) FOR UPDATE OF c`));
+    }
+    if (emails.size) {
+      add(await rows(tx, sql`SELECT ${cols} FROM contacts c WHERE c.dealer_id = ${p.dealerId}
+        AND c.email = ANY(${sql.param([...emails])}::text[]) FOR UPDATE OF c`));
+    }
+    if (nhPairs.length) {
+      add(await rows(tx, sql`SELECT ${cols} FROM contacts c
+        JOIN unnest(${sql.param(nhPairs.map((b) => b.contact.nameKey))}::text[], ${sql.param(nhPairs.map((b) => b.contact.householdKey))}::text[])
+          AS k(n, h) ON c.household_key = k.h AND c.name_key = k.n
+        WHERE c.dealer_id = ${p.dealerId} FOR UPDATE OF c`));
+    }
+  }
 
   p.timer?.lap('lookup');
   const byPhone = new Map<string, Rec>();
@@ -334,6 +342,14 @@ export async function mergeBatch(
       const nh = nhKey(c.nameKey, c.householdKey);
       if (c.phone) seen.add(`p:${c.phone}`);
       if (c.email) seen.add(`e:${c.email}`);
+      if (nh) seen.add(`n:${nh}`);
+    }
+    // And the keys the contacts now have (a merge can combine a row's name with
+    // a contact's address): the filter must never hide a key that is in the table.
+    for (const rec of [...created, ...dirty]) {
+      const nh = nhKey(rec.nameKey, rec.householdKey);
+      if (rec.fields.phone) seen.add(`p:${rec.fields.phone}`);
+      if (rec.fields.email) seen.add(`e:${rec.fields.email}`);
       if (nh) seen.add(`n:${nh}`);
     }
     for (const k of vehicles.keys()) seen.add(`v:${k}`);

@@ -37,7 +37,13 @@ export interface ImportParser {
 
 export async function countFile(source: AsyncIterable<Uint8Array>, input: ParseInput, onBytes: (n: number) => void): Promise<CountResult> {
   const csv = await openCsv(source, input.csv);
-  const map = buildColumnMap(csv.header, input.mapping);
+  let map;
+  try {
+    map = buildColumnMap(csv.header, input.mapping);
+  } catch (e) {
+    csv.close();
+    throw e;
+  }
   let n = 0;
   let seen = 0;
   for await (const rec of csv.records()) {
@@ -55,7 +61,13 @@ export async function* parseFile(
   batchRows: number,
 ): AsyncGenerator<ParsedBatch> {
   const csv = await openCsv(source, input.csv);
-  const map = buildColumnMap(csv.header, input.mapping);
+  let map;
+  try {
+    map = buildColumnMap(csv.header, input.mapping);
+  } catch (e) {
+    csv.close();
+    throw e;
+  }
   const ctx = { country: input.country, defaultKind: input.defaultKind };
   const width = csv.header.length;
   let rows: BatchRow[] = [];

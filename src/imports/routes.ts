@@ -1,4 +1,6 @@
+import { eq } from 'drizzle-orm';
 import { Hono } from 'hono';
+import { imports } from '../db/schema';
 import { stream } from 'hono/streaming';
 import type { AppEnv } from '../http/context';
 import { idempotent } from '../http/idempotency';
@@ -41,12 +43,19 @@ importRoutes.post('/', requireRole('admin', 'marketer'), async (c) => {
   const { dealerId } = c.get('auth');
   const upload = await storeUpload(deps, dealerId, body);
   // The file's hash identifies the request for Idempotency-Key replays.
-  return idempotent(
-    c,
-    `${upload.sha256}:${JSON.stringify(opts)}`,
-    async () => ({ status: 202, body: presentImport(await createImport(deps, dealerId, upload, opts)) }),
-    { onReplay: () => deps.storage.delete(upload.fileKey) },
-  );
+  try {
+    return await idempotent(
+      c,
+      `${upload.sha256}:${JSON.stringify(opts)}`,
+      async () => ({ status: 202, body: presentImport(await createImport(deps, dealerId, upload, opts)) }),
+      { onReplay: () => deps.storage.delete(upload.fileKey) },
+    );
+  } catch (e) {
+    // No import row points at the file: do not keep personal data nobody can reach.
+    const [row] = await deps.db.orm.select({ id: imports.id }).from(imports).where(eq(imports.id, upload.id));
+    if (!row) await deps.storage.delete(upload.fileKey).catch(() => {});
+    throw e;
+  }
 });
 
 importRoutes.get('/', async (c) => {

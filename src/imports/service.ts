@@ -7,6 +7,7 @@ import type { Deps } from '../http/context';
 import { CONTACT_KINDS, type ContactKind } from '../contacts/types';
 import { importErrors, imports, dealers } from '../db/schema';
 import { AppError, notFound, payloadTooLarge } from '../lib/errors';
+import { copyRows } from '../db/bulk';
 import { uuidv7 } from '../lib/ids';
 import { errorField } from '../lib/log';
 import { PhaseTimer } from '../lib/timer';
@@ -149,8 +150,14 @@ export async function cancelImport(deps: Deps, dealerId: string, id: string): Pr
   const [r] = await deps.db.orm
     .update(imports)
     .set({ status: 'cancelled', finishedAt: deps.clock.now() })
-    .where(and(eq(imports.id, id), eq(imports.dealerId, dealerId)))
+    .where(and(eq(imports.id, id), eq(imports.dealerId, dealerId), sql`${imports.status} IN ('queued', 'counting', 'merging')`))
     .returning();
+  if (!r) {
+    const now = await getImport(deps, dealerId, id);
+    throw new AppError(409, 'import_finished', `the import is already ${now.status}`);
+  }
+  // The uploaded list holds personal data: it goes as soon as it is not needed.
+  await deps.storage.delete(r.fileKey).catch(() => {});
   return r!;
 }
 
@@ -263,10 +270,13 @@ export async function runImport(deps: Deps, id: string, signal: AbortSignal): Pr
         if (cur?.status !== 'merging') throw new Cancelled();
         const c = await mergeBatch(tx, { db, dealerId: job.dealerId, importId: id, consentSource, now, seen, timer }, b);
         if (e.length) {
-          await tx.insert(importErrors).values(
-            e.flatMap(({ row, errs }) =>
-              errs.map((x, seq) => ({ importId: id, rowNumber: row, seq, column: x.column, reason: x.reason, value: x.value?.slice(0, 500) ?? null })),
-            ),
+          // COPY: a batch can carry more reasons than one INSERT's parameter limit.
+          await copyRows(
+            db,
+            tx,
+            'import_errors',
+            ['import_id', 'row_number', 'seq', 'column', 'reason', 'value'],
+            e.flatMap(({ row, errs }) => errs.map((x, seq) => [id, row, seq, x.column, x.reason, x.value?.slice(0, 500) ?? null])),
           );
         }
         await tx
@@ -304,7 +314,10 @@ export async function runImport(deps: Deps, id: string, signal: AbortSignal): Pr
     await analyzeIfLarge(deps, job.rowsTotal);
     log.info('import completed', { rows: job.rowsTotal, mergeMs: Math.round(performance.now() - t2), waitMs: Math.round(waitMs), ...timer.rounded() });
   } catch (e) {
-    if (e instanceof Cancelled) return;
+    if (e instanceof Cancelled) {
+      await deps.storage.delete(job.fileKey).catch(() => {});
+      return;
+    }
     await fail(e);
     await deps.storage.delete(job.fileKey).catch(() => {});
   } finally {

@@ -40,8 +40,16 @@ export const silentLogger: Logger = createLogger('error', {}, () => {});
  */
 export function errorField(e: unknown): string {
   if (!(e instanceof Error)) return 'non-error thrown';
-  const cause = (e as { cause?: { code?: string; message?: string } }).cause;
-  if (cause && (cause.code || cause.message)) return `${e.name}: ${cause.code ?? ''} ${cause.message ?? ''}`.trim();
+  const cause = (e as { cause?: { code?: string } }).cause;
+  const code = (e as { code?: unknown }).code ?? cause?.code;
+  // A database message can quote the offending value; its SQLSTATE code cannot.
+  if (typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code)) return `${e.name}: SQLSTATE ${code}`;
   if (e.message.startsWith('Failed query')) return `${e.name}: query failed`;
   return `${e.name}: ${e.message.split('\n')[0]!.slice(0, 200)}`;
+}
+
+/** The SQLSTATE of a database error (drizzle wraps the driver's error as cause). */
+export function sqlState(e: unknown): string | undefined {
+  const code = (e as { code?: unknown })?.code ?? (e as { cause?: { code?: unknown } })?.cause?.code;
+  return typeof code === 'string' && /^[0-9A-Z]{5}$/.test(code) ? code : undefined;
 }

@@ -23,6 +23,8 @@ export class FsStorage implements Storage {
     await mkdir(dirname(path), { recursive: true });
     const hash = createHash('sha256');
     const out = createWriteStream(path);
+    // Failures surface through the write callbacks; an unheard 'error' event would end the process.
+    out.on('error', () => {});
     let bytes = 0;
     const max = opts.maxBytes ?? Infinity;
     const write = (chunk: Uint8Array) =>
