@@ -47,4 +47,3 @@ process.stdout.write(
     maxRssMB: process.resourceUsage().maxRSS / 1024,
   }) + '\n',
 );
-if (process.env.BENCH_TIMING) console.error(JSON.stringify((globalThis as any).__T));

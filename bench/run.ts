@@ -63,7 +63,6 @@ async function importBench(csv: string) {
     maxBuffer: 1 << 24,
   });
   if (child.status !== 0) throw new Error(`import child failed: ${child.stderr}`);
-  if (process.env.BENCH_TIMING) console.log(child.stderr.trim());
   const r = JSON.parse(child.stdout.trim().split('\n').pop()!);
   if (r.status !== 'completed') throw new Error(`import ended ${r.status}: ${JSON.stringify(r.error)}`);
   const rate = r.rows / r.seconds;

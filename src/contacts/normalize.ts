@@ -663,4 +663,3 @@ export function parseLanguage(raw: string): string | null {
   return t === null ? null : (LANGUAGES.get(t) ?? null);
 }
 
-export { neutralizeCsvCell } from '../lib/csv';

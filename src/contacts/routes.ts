@@ -11,7 +11,7 @@ import { jsonBody, queryParams } from '../http/validate';
 import { AppError, notFound, validationError } from '../lib/errors';
 import { isUuid, sha256Hex } from '../lib/ids';
 import { formatAddress, householdId, normalizeEmail, normalizePhone, parseAddress } from './normalize';
-import { suppress } from './suppression';
+import { suppress, suppressionsOf } from './suppression';
 import { CHANNELS, CONTACT_KINDS, SUPPRESSION_REASONS, type Channel } from './types';
 
 export const contactRoutes = new Hono<AppEnv>();
@@ -71,14 +71,7 @@ contactRoutes.get('/:id', async (c) => {
       .orderBy(desc(contactMerges.id))
       .limit(100),
   ]);
-  const targets = [and(eq(suppressions.target, 'contact'), eq(suppressions.value, id))];
-  if (row.phone) targets.push(and(eq(suppressions.target, 'phone'), eq(suppressions.value, row.phone)));
-  if (row.email) targets.push(and(eq(suppressions.target, 'email'), eq(suppressions.value, row.email)));
-  if (row.householdKey) targets.push(and(eq(suppressions.target, 'household'), eq(suppressions.value, row.householdKey)));
-  const sups = await db.orm
-    .select()
-    .from(suppressions)
-    .where(and(eq(suppressions.dealerId, dealerId), or(...targets)));
+  const sups = await suppressionsOf(db.orm, dealerId, { contactId: id, phone: row.phone, email: row.email, householdKey: row.householdKey });
   return c.json({
     ...presentContact(row),
     vehicles: vs.map((v) => ({

@@ -49,17 +49,22 @@ export interface Reach {
   householdKey?: string | null;
 }
 
-/** The suppression that blocks a send on `channel` to this recipient, if any. */
-export async function suppressionFor(db: Tx, dealerId: string, channel: Channel, r: Reach) {
+/** Every suppression that applies to this recipient, on `channel` (with 'all') or on any channel. */
+export async function suppressionsOf(db: Tx, dealerId: string, r: Reach, channel?: Channel) {
   const targets = [and(eq(suppressions.target, 'contact'), eq(suppressions.value, r.contactId))];
   if (r.phone) targets.push(and(eq(suppressions.target, 'phone'), eq(suppressions.value, r.phone)));
   if (r.email) targets.push(and(eq(suppressions.target, 'email'), eq(suppressions.value, r.email)));
   if (r.householdKey) targets.push(and(eq(suppressions.target, 'household'), eq(suppressions.value, r.householdKey)));
-  const [row] = await db
+  return db
     .select()
     .from(suppressions)
-    .where(and(eq(suppressions.dealerId, dealerId), inArray(suppressions.channel, [channel, 'all']), or(...targets)))
-    .orderBy(sql`${suppressions.createdAt}`)
-    .limit(1);
-  return row;
+    .where(
+      and(eq(suppressions.dealerId, dealerId), channel ? inArray(suppressions.channel, [channel, 'all']) : undefined, or(...targets)),
+    )
+    .orderBy(sql`${suppressions.createdAt}`);
+}
+
+/** The suppression that blocks a send on `channel` to this recipient, if any. */
+export async function suppressionFor(db: Tx, dealerId: string, channel: Channel, r: Reach) {
+  return (await suppressionsOf(db, dealerId, r, channel))[0];
 }

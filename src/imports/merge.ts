@@ -65,7 +65,6 @@ const CONSENT_COLS = CHANNELS.flatMap((ch) => [`${ch}_consent`, `${ch}_consent_s
 const CONSENT_DEF = CHANNELS.map((ch) => `${ch}_consent text, ${ch}_consent_source text, ${ch}_consent_at timestamptz`).join(', ');
 const FIELD_SQL = [...MERGEABLE_FIELDS.map((f) => COLS[f][0]), ...CONSENT_COLS].join(', ');
 const RECORD_DEF = [...MERGEABLE_FIELDS.map((f) => `${COLS[f][0]} ${COLS[f][1]}`), CONSENT_DEF].join(', ');
-const R_FIELDS = [...MERGEABLE_FIELDS.map((f) => COLS[f][0]), ...CONSENT_COLS].map((c) => `r.${c}`).join(', ');
 const SET_FIELDS = [...MERGEABLE_FIELDS.map((f) => COLS[f][0]), ...CONSENT_COLS].map((c) => `${c} = r.${c}`).join(', ');
 
 const INSERT_COLS = [

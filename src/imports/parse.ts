@@ -35,15 +35,19 @@ export interface ImportParser {
   batches(fileKey: string, input: ParseInput, skipThrough: number, batchRows: number): AsyncIterable<ParsedBatch>;
 }
 
-export async function countFile(source: AsyncIterable<Uint8Array>, input: ParseInput, onBytes: (n: number) => void): Promise<CountResult> {
+/** Open the file and resolve its columns; a bad mapping releases the file. */
+async function openMapped(source: AsyncIterable<Uint8Array>, input: ParseInput) {
   const csv = await openCsv(source, input.csv);
-  let map;
   try {
-    map = buildColumnMap(csv.header, input.mapping);
+    return { csv, map: buildColumnMap(csv.header, input.mapping) };
   } catch (e) {
     csv.close();
     throw e;
   }
+}
+
+export async function countFile(source: AsyncIterable<Uint8Array>, input: ParseInput, onBytes: (n: number) => void): Promise<CountResult> {
+  const { csv, map } = await openMapped(source, input);
   let n = 0;
   let seen = 0;
   for await (const rec of csv.records()) {
@@ -60,14 +64,7 @@ export async function* parseFile(
   skipThrough: number,
   batchRows: number,
 ): AsyncGenerator<ParsedBatch> {
-  const csv = await openCsv(source, input.csv);
-  let map;
-  try {
-    map = buildColumnMap(csv.header, input.mapping);
-  } catch (e) {
-    csv.close();
-    throw e;
-  }
+  const { csv, map } = await openMapped(source, input);
   const ctx = { country: input.country, defaultKind: input.defaultKind };
   const width = csv.header.length;
   let rows: BatchRow[] = [];

@@ -37,13 +37,11 @@ export type ImportRow = typeof imports.$inferSelect;
 
 const DELIMS = { comma: ',', tab: '\t', semicolon: ';' } as const;
 
-interface Live {
-  phase: 'counting' | 'merging';
-  bytesRead: number;
-  rowsProcessed: number;
-}
-/** Progress of running imports, readable without waiting on the database. */
-const live = new Map<string, Live>();
+/**
+ * Bytes read so far by imports in their counting pass (rows are not known
+ * yet). Merging progress is the committed counts on the import row.
+ */
+const bytesCounted = new Map<string, number>();
 
 export interface Upload {
   id: string;
@@ -110,11 +108,11 @@ export async function listImports(deps: Deps, dealerId: string, limit: number, a
 
 /** The API view of an import: counts that add up, and progress while it runs. */
 export function presentImport(row: ImportRow) {
-  const l = live.get(row.id);
-  const rowsProcessed = l?.phase === 'merging' ? l.rowsProcessed : row.status === 'completed' ? row.rowsTotal : row.mergedThrough > 0 ? row.rowsAccepted + row.rowsRejected : 0;
+  const rowsProcessed = row.rowsAccepted + row.rowsRejected;
+  const counted = bytesCounted.get(row.id);
   let percent = 0;
   if (row.status === 'completed') percent = 100;
-  else if (l?.phase === 'counting') percent = Math.floor((10 * l.bytesRead) / Math.max(1, row.bytesTotal));
+  else if (counted !== undefined) percent = Math.floor((10 * counted) / Math.max(1, row.bytesTotal));
   else if (row.rowsTotal > 0) percent = 10 + Math.floor((90 * rowsProcessed) / row.rowsTotal);
   return {
     id: row.id,
@@ -124,7 +122,7 @@ export function presentImport(row: ImportRow) {
     encoding: row.encoding,
     delimiter: row.delimiter === '\t' ? 'tab' : row.delimiter === ';' ? 'semicolon' : row.delimiter === ',' ? 'comma' : null,
     mapping: row.mapping,
-    progress: { phase: l?.phase ?? row.status, percent: Math.min(100, percent), rowsProcessed, rowsTotal: row.rowsTotal },
+    progress: { phase: row.status, percent: Math.min(100, percent), rowsProcessed, rowsTotal: row.rowsTotal },
     counts: {
       rows: row.rowsTotal,
       accepted: row.rowsAccepted,
@@ -203,8 +201,6 @@ export async function runImport(deps: Deps, id: string, signal: AbortSignal): Pr
   };
   const country = opts.country ?? dealer?.country ?? 'CN';
   const log = logger.child({ importId: id, dealer: job.dealerId });
-  const state: Live = { phase: 'counting', bytesRead: 0, rowsProcessed: 0 };
-  live.set(id, state);
 
   const fail = async (e: unknown) => {
     if (!(e instanceof AppError)) log.error('import crashed', { err: errorField(e) });
@@ -238,7 +234,9 @@ export async function runImport(deps: Deps, id: string, signal: AbortSignal): Pr
       await db.orm.update(imports).set({ status: 'counting', startedAt: clock.now() }).where(eq(imports.id, id));
       job.status = 'counting';
       const t1 = performance.now();
-      const counted = await parser.count(job.fileKey, input, (bytes) => (state.bytesRead = bytes));
+      bytesCounted.set(id, 0);
+      const counted = await parser.count(job.fileKey, input, (bytes) => bytesCounted.set(id, bytes));
+      bytesCounted.delete(id);
       if (signal.aborted) return;
       log.debug('import counted', { rows: counted.rows, ms: Math.round(performance.now() - t1) });
       await db.orm
@@ -251,8 +249,6 @@ export async function runImport(deps: Deps, id: string, signal: AbortSignal): Pr
 
     // Pass 2: normalize and merge, one transaction per batch.
     const t2 = performance.now();
-    state.phase = 'merging';
-    state.rowsProcessed = job.rowsAccepted + job.rowsRejected;
     const consentSource = `import:${id}`;
     // Keys the dealer already has: rows that match none skip the lookup query.
     const seen = new Bloom((await countKnownKeys(db.orm, job.dealerId)) + job.rowsTotal * 4);
@@ -292,7 +288,6 @@ export async function runImport(deps: Deps, id: string, signal: AbortSignal): Pr
           })
           .where(eq(imports.id, id));
       });
-      state.rowsProcessed += accepted + rejected;
     };
 
     for await (const batch of parser.batches(job.fileKey, input, job.mergedThrough, deps.config.IMPORT_BATCH_ROWS)) {
@@ -321,7 +316,7 @@ export async function runImport(deps: Deps, id: string, signal: AbortSignal): Pr
     await fail(e);
     await deps.storage.delete(job.fileKey).catch(() => {});
   } finally {
-    live.delete(id);
+    bytesCounted.delete(id);
   }
 }
 

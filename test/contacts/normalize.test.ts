@@ -1,10 +1,10 @@
 import { describe, expect, it } from 'vitest';
+import { neutralizeCsvCell } from '../../src/lib/csv';
 import {
   cleanText,
   formatAddress,
   householdKey,
   nameKey,
-  neutralizeCsvCell,
   normalizeEmail,
   normalizePhone,
   normalizePostcode,
