@@ -11,7 +11,7 @@ import { jsonBody, queryParams } from '../http/validate';
 import { AppError, notFound, validationError } from '../lib/errors';
 import { isUuid, sha256Hex } from '../lib/ids';
 import { formatAddress, householdId, normalizeEmail, normalizePhone, parseAddress } from './normalize';
-import { suppress, suppressionsOf } from './suppression';
+import { liftSuppression, suppress, suppressionsOf } from './suppression';
 import { CHANNELS, CONTACT_KINDS, SUPPRESSION_REASONS, type Channel } from './types';
 
 export const contactRoutes = new Hono<AppEnv>();
@@ -258,7 +258,8 @@ suppressionRoutes.delete('/:id', requireRole('admin'), async (c) => {
   if (row.reason === 'unsubscribed' || row.reason === 'complaint') {
     throw new AppError(409, 'opt_out_permanent', 'the person opted out themselves; only a new opt-in from them can lift it');
   }
-  await db.orm.delete(suppressions).where(and(eq(suppressions.id, id), eq(suppressions.dealerId, dealerId)));
+  // Lifting recomputes the suppressed flags of the contacts it named (segments read them).
+  await liftSuppression(db.orm, dealerId, row.id);
   return c.body(null, 204);
 });
 

@@ -108,6 +108,22 @@ export const contacts = pgTable(
     emailConsent: text('email_consent'),
     emailConsentSource: text('email_consent_source'),
     emailConsentAt: ts('email_consent_at'),
+    // Derived columns, for segment counts only: a count then reads one row (or
+    // one index entry) per contact instead of probing vehicles and suppressions.
+    // Kept in step, in the same transaction as every change to their sources, by
+    // src/contacts/vehicle-dates.ts (import merge) and src/contacts/suppression.ts
+    // (suppressions added or lifted, contacts imported or re-keyed). Send-time
+    // checks never read them: they ask the suppressions table itself.
+    /** Earliest and latest purchase date over the contact's vehicles (null: none known). */
+    firstPurchaseDate: date('first_purchase_date', { mode: 'string' }),
+    lastPurchaseDate: date('last_purchase_date', { mode: 'string' }),
+    /** Earliest and latest insurance expiry over the contact's vehicles. */
+    firstInsuranceExpiry: date('first_insurance_expiry', { mode: 'string' }),
+    lastInsuranceExpiry: date('last_insurance_expiry', { mode: 'string' }),
+    /** Some suppression of the dealer on this channel (or 'all') names the contact's id, phone, email or household. */
+    mailSuppressed: boolean('mail_suppressed').notNull().default(false),
+    smsSuppressed: boolean('sms_suppressed').notNull().default(false),
+    emailSuppressed: boolean('email_suppressed').notNull().default(false),
     /** Extra columns from the source list, kept as text. */
     attributes: jsonb('attributes').$type<Record<string, string>>(),
     // Identity keys used for dedupe (normalized; never shown).
@@ -121,9 +137,23 @@ export const contacts = pgTable(
   // Few indexes, on purpose: each one costs every imported row. The key
   // lookups that dedupe needs are partial (most rows lack an email).
   (t) => [
-    // Trailing columns let segment counts answer from the index alone
-    // (kind, SMS consent and phone for the common "reachable by SMS" rules).
-    index('contacts_dealer_id_idx').on(t.dealerId, t.id, t.kind, t.smsConsent, t.phone),
+    // Trailing columns let segment counts answer from an index alone.
+    // A rule that must look at every contact (an OR across birthday and
+    // insurance, say) scans this one: birthday month, SMS suppression and the
+    // insurance span, in id order. The month is stored as the exact expression
+    // the rule compiler writes, so the scan reads it instead of computing it.
+    index('contacts_dealer_id_idx').on(
+      t.dealerId,
+      t.id,
+      sql`((extract(month from ${t.birthday}))::int)`,
+      t.birthday,
+      t.smsSuppressed,
+      t.firstInsuranceExpiry,
+      t.lastInsuranceExpiry,
+    ),
+    // Kind, then the first purchase: "prior owners who bought more than N years
+    // ago, reachable by SMS" is one range of this index.
+    index('contacts_kind_idx').on(t.dealerId, t.kind, t.firstPurchaseDate, t.smsConsent, t.smsSuppressed, t.phone),
     index('contacts_phone_idx').on(t.dealerId, t.phone, t.id).where(sql`${t.phone} IS NOT NULL`),
     index('contacts_email_idx').on(t.dealerId, t.email).where(sql`${t.email} IS NOT NULL`),
     index('contacts_household_idx').on(t.dealerId, t.householdKey).where(sql`${t.householdKey} IS NOT NULL`),

@@ -8,7 +8,9 @@ import { sql } from 'drizzle-orm';
 import { rows, type Database, type Tx } from '../db';
 import { copyRows, type CopyValue } from '../db/bulk';
 import { uuidv7 } from '../lib/ids';
+import { lockSuppressionFlags, refreshSuppressionFlags } from '../contacts/suppression';
 import { CHANNELS, MERGEABLE_FIELDS, type Channel, type ContactInput, type ContactKind } from '../contacts/types';
+import { refreshVehicleDates, VEHICLE_SPAN_COLUMNS, vehicleSpan, type VehicleDates } from '../contacts/vehicle-dates';
 import type { PhaseTimer } from '../lib/timer';
 import type { Bloom } from './bloom';
 import { strongerKind } from './rows';
@@ -38,6 +40,8 @@ interface Rec {
   attributes: Record<string, string> | null;
   /** channel → [status, source, at ISO] */
   consent: Record<Channel, [string | null, string | null, string | null]>;
+  /** A known contact's phone, email and household as loaded: a change re-checks its suppressions. */
+  loadedKeys?: string;
 }
 
 const COLS: Record<(typeof MERGEABLE_FIELDS)[number], [string, string]> = {
@@ -78,6 +82,7 @@ const INSERT_COLS = [
   'created_at',
   'updated_at',
   ...FIELD_SQL.split(', '),
+  ...VEHICLE_SPAN_COLUMNS,
 ];
 
 const VEHICLE_COLS = [
@@ -95,6 +100,8 @@ const VEHICLE_COLS = [
 const noConsent = (): Rec['consent'] => ({ mail: [null, null, null], sms: [null, null, null], email: [null, null, null] });
 
 const nhKey = (n: string | null, h: string | null) => (n && h ? `${n}\u0001${h}` : null);
+/** The addresses a suppression can name (besides the id). */
+const addressKeys = (r: Rec) => `${r.fields.phone ?? ''}\u0001${r.fields.email ?? ''}\u0001${r.householdKey ?? ''}`;
 
 export async function mergeBatch(
   tx: Tx,
@@ -105,6 +112,10 @@ export async function mergeBatch(
   // postgres.js cannot type a bare Date parameter inside raw SQL.
   const nowTs = sql`${p.now.toISOString()}::timestamptz`;
   if (batch.length === 0) return counts;
+  // Before any contact row lock: a suppression added meanwhile waits for this
+  // batch (or this batch for it), so the suppressed flags of the contacts it
+  // writes see every suppression (see lockSuppressionFlags).
+  await lockSuppressionFlags(tx, p.dealerId);
 
   const phones = new Set<string>();
   const emails = new Set<string>();
@@ -162,7 +173,7 @@ export async function mergeBatch(
   for (const e of existing) {
     const fields = {} as Rec['fields'];
     for (const f of MERGEABLE_FIELDS) fields[f] = normalizeDb(e[COLS[f][0]]);
-    index({
+    const rec: Rec = {
       id: e.id as string,
       isNew: false,
       fromThisImport: e.source_import_id === p.importId,
@@ -176,7 +187,9 @@ export async function mergeBatch(
         sms: [e.sms_consent as string | null, e.sms_consent_source as string | null, isoOrNull(e.sms_consent_at)],
         email: [e.email_consent as string | null, e.email_consent_source as string | null, isoOrNull(e.email_consent_at)],
       },
-    });
+    };
+    rec.loadedKeys = addressKeys(rec);
+    index(rec);
   }
 
   const created: Rec[] = [];
@@ -274,6 +287,18 @@ export async function mergeBatch(
   }
 
   p.timer?.lap('resolve');
+  // A new contact's vehicle dates are all in this batch: its span is written
+  // with the row. (A vehicle already stored may keep older dates than the row
+  // brings; its owners are recomputed from the table below.)
+  const createdIds = new Set(created.map((r) => r.id));
+  const newOwnDates = new Map<string, VehicleDates[]>();
+  for (const v of vehicles.values()) {
+    const owner = v.contact_id as string;
+    if (!createdIds.has(owner)) continue;
+    const list = newOwnDates.get(owner) ?? [];
+    list.push({ purchaseDate: v.purchase_date as string | null, insuranceExpiry: v.insurance_expiry as string | null });
+    newOwnDates.set(owner, list);
+  }
   // ── writes ──
   if (created.length) {
     const nowIso = p.now.toISOString();
@@ -282,7 +307,7 @@ export async function mergeBatch(
       tx,
       'contacts',
       INSERT_COLS,
-      created.map((r) => insertRow(r, p.dealerId, p.importId, nowIso)),
+      created.map((r) => insertRow(r, p.dealerId, p.importId, nowIso, vehicleSpan(newOwnDates.get(r.id) ?? []))),
     );
   }
   p.timer?.lap('copyContacts');
@@ -296,8 +321,17 @@ export async function mergeBatch(
       WHERE c.id = r.id AND c.dealer_id = ${p.dealerId}`);
   }
   p.timer?.lap('updateContacts');
+  // New contacts, and known ones whose phone, email or household changed, may
+  // be named by a suppression (or no longer be).
+  const rekeyed = [...createdIds];
+  for (const r of dirty) if (r.loadedKeys !== addressKeys(r)) rekeyed.push(r.id);
+  await refreshSuppressionFlags(tx, p.dealerId, { contactIds: rekeyed });
+  p.timer?.lap('flags');
   const newVehicles = [...vehicles.values()].filter((v) => !v.known);
   const knownVehicles = [...vehicles.values()].filter((v) => v.known);
+  /** Contacts whose vehicle date span must be recomputed from the table. */
+  const spanStale = new Set<string>();
+  for (const v of newVehicles) if (!createdIds.has(v.contact_id as string)) spanStale.add(v.contact_id as string);
   if (newVehicles.length) {
     const nowIso = p.now.toISOString();
     await copyRows(
@@ -309,7 +343,14 @@ export async function mergeBatch(
     );
   }
   if (knownVehicles.length) {
-    await tx.execute(sql`
+    // Both the owners before (a car can change hands between lists) and after.
+    const owners = await rows<{ contact_id: string }>(
+      tx,
+      sql`
+      WITH before AS (
+        SELECT contact_id FROM vehicles
+        WHERE dealer_id = ${p.dealerId} AND vehicle_key = ANY(${sql.param(knownVehicles.map((v) => v.vehicle_key as string))}::text[])
+      ), upsert AS (
       INSERT INTO vehicles (id, dealer_id, contact_id, vehicle_key, vin, make, model, purchase_date, last_service_date, mileage_km, insurance_expiry, created_at, updated_at)
       SELECT r.id, ${p.dealerId}, r.contact_id, r.vehicle_key, r.vin, r.make, r.model, r.purchase_date, r.last_service_date, r.mileage_km, r.insurance_expiry, ${nowTs}, ${nowTs}
       FROM jsonb_to_recordset(${JSON.stringify(knownVehicles)}::jsonb)
@@ -322,8 +363,14 @@ export async function mergeBatch(
         last_service_date = COALESCE(EXCLUDED.last_service_date, vehicles.last_service_date),
         mileage_km = COALESCE(EXCLUDED.mileage_km, vehicles.mileage_km),
         insurance_expiry = COALESCE(EXCLUDED.insurance_expiry, vehicles.insurance_expiry),
-        updated_at = EXCLUDED.updated_at`);
+        updated_at = EXCLUDED.updated_at
+      RETURNING contact_id
+      )
+      SELECT contact_id FROM before UNION SELECT contact_id FROM upsert`,
+    );
+    for (const o of owners) spanStale.add(o.contact_id);
   }
+  await refreshVehicleDates(tx, p.dealerId, spanStale);
   p.timer?.lap('vehicles');
   if (merges.length) {
     const nowIso = p.now.toISOString();
@@ -396,10 +443,11 @@ export async function countKnownKeys(tx: Tx, dealerId: string): Promise<number> 
 }
 
 /** A new contact as a COPY row, in INSERT_COLS order. */
-function insertRow(r: Rec, dealerId: string, importId: string, nowIso: string): CopyValue[] {
+function insertRow(r: Rec, dealerId: string, importId: string, nowIso: string, span: CopyValue[]): CopyValue[] {
   const out: CopyValue[] = [r.id, dealerId, r.kind, r.nameKey, r.householdKey, r.attributes, importId, nowIso, nowIso];
   for (const f of MERGEABLE_FIELDS) out.push(r.fields[f]);
   for (const ch of CHANNELS) out.push(...r.consent[ch]);
+  out.push(...span);
   return out;
 }
 

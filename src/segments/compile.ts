@@ -9,6 +9,9 @@
 //   and `not_in` match contacts whose field is empty.
 // - A vehicle.* comparison is true when any of the contact's vehicles matches;
 //   `any_vehicle` asks that one vehicle meet every condition inside it.
+// - Some conditions read columns derived onto the contact (its vehicle date
+//   spans, its per-channel suppressed flags; see src/db/schema.ts) where that is
+//   exactly the condition on the source rows; each such place says why.
 import { sql, type SQL } from 'drizzle-orm';
 import type { AnyPgColumn } from 'drizzle-orm/pg-core';
 import type { Channel } from '../contacts/types';
@@ -38,7 +41,7 @@ type Scope = 'contact' | 'vehicle';
 type Column = AnyPgColumn;
 
 /** `c."col"` / `v."col"`: the schema's column name under the query's alias. */
-const ref = (alias: 'c' | 'c2' | 'v', col: Column) => sql`${sql.identifier(alias)}.${sql.identifier(col.name)}`;
+const ref = (alias: 'c' | 'v', col: Column) => sql`${sql.identifier(alias)}.${sql.identifier(col.name)}`;
 const c = (col: Column) => ref('c', col);
 
 /**
@@ -79,6 +82,22 @@ const CONSENT_COLUMNS: Record<Channel, Column> = {
   email: contacts.emailConsent,
 };
 
+/** Per channel: some suppression names the contact (kept by src/contacts/suppression.ts). */
+const SUPPRESSED_COLUMNS: Record<Channel, Column> = {
+  mail: contacts.mailSuppressed,
+  sms: contacts.smsSuppressed,
+  email: contacts.emailSuppressed,
+};
+
+/**
+ * Vehicle date fields whose earliest and latest value over the contact's
+ * vehicles (same dealer) are kept on the contact (src/contacts/vehicle-dates.ts).
+ */
+const VEHICLE_SPANS: Partial<Record<FieldName, { first: Column; last: Column }>> = {
+  'vehicle.purchase_date': { first: contacts.firstPurchaseDate, last: contacts.lastPurchaseDate },
+  'vehicle.insurance_expiry': { first: contacts.firstInsuranceExpiry, last: contacts.lastInsuranceExpiry },
+};
+
 /** A boolean SQL expression over alias `c` that is true for the rule's members. */
 export function compileRule(rule: Rule, ctx: CompileContext): SQL {
   // Validate again: stored or programmatic rules reach SQL only in a known shape.
@@ -94,8 +113,8 @@ function node(rule: Rule, ctx: CompileContext, scope: Scope): SQL {
   if ('field' in rule) return comparison(rule, ctx, scope);
   if ('has' in rule) return has(rule.has);
   if ('consent' in rule) return consentGranted(rule.consent);
-  if ('not_suppressed' in rule) return notSuppressed(rule.not_suppressed, ctx);
-  if ('reachable' in rule) return reachable(rule.reachable, ctx);
+  if ('not_suppressed' in rule) return notSuppressed(rule.not_suppressed);
+  if ('reachable' in rule) return reachable(rule.reachable);
   throw new Error('unreachable: unknown rule shape');
 }
 
@@ -134,7 +153,34 @@ function comparison(rule: Comparison, ctx: CompileContext, scope: Scope): SQL {
       break;
   }
   const onVehicle = 'vehicle' in spec && spec.vehicle;
-  return onVehicle && scope === 'contact' ? vehicleExists(pred) : pred;
+  if (!onVehicle || scope === 'vehicle') return pred;
+  const span = VEHICLE_SPANS[rule.field];
+  const interval = span ? dateInterval(rule, ctx.today) : undefined;
+  return span && interval ? spanPredicate(span, interval, vehicleExists(pred)) : vehicleExists(pred);
+}
+
+/**
+ * "Some vehicle's date d lies in the interval", read from the contact's span
+ * [first, last] of that date (both null when no vehicle has one):
+ * - d < x for some d  ⇔  first < x;   d > x for some d  ⇔  last > x;
+ *   some d is known   ⇔  first IS NOT NULL.
+ * - lo ≤ d ≤ hi for some d  ⇔  first or last lies in [lo, hi], or the span
+ *   straddles the window (first < lo and hi < last) and one of the dates in
+ *   between falls in it. Only that last case, rare (three or more dates), asks
+ *   the vehicles, and the CASE keeps the question from being asked otherwise
+ *   (a plain AND would still evaluate it when the span is null).
+ * Where the EXISTS form is false the span form is false or null; both are
+ * "not a member", and `not` compiles to IS NOT TRUE, so members are the same.
+ */
+function spanPredicate(span: { first: Column; last: Column }, iv: DateInterval, exists: SQL): SQL {
+  const first = c(span.first);
+  const last = c(span.last);
+  if ('below' in iv) return sql`${first} < ${iv.below}::date`;
+  if ('above' in iv) return sql`${last} > ${iv.above}::date`;
+  if ('known' in iv) return sql`${first} IS NOT NULL`;
+  const lo = sql`${iv.from}::date`;
+  const hi = sql`${iv.to}::date`;
+  return sql`(${first} BETWEEN ${lo} AND ${hi} OR ${last} BETWEEN ${lo} AND ${hi} OR CASE WHEN ${first} < ${lo} AND ${last} > ${hi} THEN ${exists} ELSE FALSE END)`;
 }
 
 // ── text ──────────────────────────────────────────────────────────────────────
@@ -197,49 +243,72 @@ function numberPredicate(col: SQL, r: Comparison): SQL {
 }
 
 // ── dates ─────────────────────────────────────────────────────────────────────
-function datePredicate(col: SQL, r: Comparison, today: string): SQL {
-  const d = (s: string) => sql`${s}::date`;
+/** A date op that is an interval test: d < below, d > above, from ≤ d ≤ to, or d known. */
+type DateInterval = { below: string } | { above: string } | { from: string; to: string } | { known: true };
+
+/** The interval a date comparison tests, with relative dates resolved against today; undefined for the other ops. */
+function dateInterval(r: Comparison, today: string): DateInterval | undefined {
   switch (r.op) {
-    case 'on':
-      return sql`${col} = ${d(str(r.value))}`;
-    case 'before':
-      return sql`${col} < ${d(str(r.value))}`;
-    case 'after':
-      return sql`${col} > ${d(str(r.value))}`;
-    case 'between': {
-      const [lo, hi] = pair(r.value, 'string');
-      return sql`${col} BETWEEN ${d(lo)} AND ${d(hi)}`;
+    case 'on': {
+      const x = str(r.value);
+      return { from: x, to: x };
     }
-    case 'is_empty':
-      return sql`${col} IS NULL`;
+    case 'before':
+      return { below: str(r.value) };
+    case 'after':
+      return { above: str(r.value) };
+    case 'between': {
+      const [from, to] = pair(r.value, 'string');
+      return { from, to };
+    }
     case 'is_not_empty':
-      return sql`${col} IS NOT NULL`;
+      return { known: true };
     case 'more_than_ago': {
       const v = rel(r.value);
-      return sql`${col} < ${d(shiftDate(today, -v.amount, v.unit))}`;
+      return { below: shiftDate(today, -v.amount, v.unit) };
     }
     case 'less_than_ago':
     case 'within_last': {
       const v = rel(r.value);
-      return sql`${col} BETWEEN ${d(shiftDate(today, -v.amount, v.unit))} AND ${d(today)}`;
+      return { from: shiftDate(today, -v.amount, v.unit), to: today };
     }
     case 'within_next': {
       const v = rel(r.value);
-      return sql`${col} BETWEEN ${d(today)} AND ${d(shiftDate(today, v.amount, v.unit))}`;
+      return { from: today, to: shiftDate(today, v.amount, v.unit) };
     }
     case 'more_than_ahead': {
       const v = rel(r.value);
-      return sql`${col} > ${d(shiftDate(today, v.amount, v.unit))}`;
+      return { above: shiftDate(today, v.amount, v.unit) };
     }
+    default:
+      return undefined;
+  }
+}
+
+function datePredicate(col: SQL, r: Comparison, today: string): SQL {
+  const d = (s: string) => sql`${s}::date`;
+  const iv = dateInterval(r, today);
+  if (iv) {
+    if ('below' in iv) return sql`${col} < ${d(iv.below)}`;
+    if ('above' in iv) return sql`${col} > ${d(iv.above)}`;
+    if ('known' in iv) return sql`${col} IS NOT NULL`;
+    return iv.from === iv.to ? sql`${col} = ${d(iv.from)}` : sql`${col} BETWEEN ${d(iv.from)} AND ${d(iv.to)}`;
+  }
+  switch (r.op) {
+    case 'is_empty':
+      return sql`${col} IS NULL`;
     case 'month_is':
-      // This exact expression is indexed: (dealer_id, extract(month from birthday)).
-      return sql`extract(month from ${col}) = ANY(${sql.param(months(r.value))}::int[])`;
+      // On birthday, this exact expression is stored in contacts_dealer_id_idx.
+      return sql`${monthOf(col)} = ANY(${sql.param(months(r.value))}::int[])`;
     case 'anniversary_within_next':
       return anniversaryWithin(col, rel(r.value), today);
     default:
       throw badOp(r);
   }
 }
+
+/** The month (1–12) of a date, as an int: cheaper to compare than extract's numeric. */
+const monthOf = (col: SQL) => sql`(extract(month from ${col}))::int`;
 
 /**
  * The date's next anniversary (on or after today) falls within [today, today + n].
@@ -265,12 +334,13 @@ export function anniversaryWithin(col: SQL, v: Pick<RelativeValue, 'amount'> & {
     if (observed >= today && observed <= end) feb29 = true;
   }
 
-  const month = sql`extract(month from ${col})`;
-  const key = sql`(${month} * 100 + extract(day from ${col}))`;
+  const month = monthOf(col);
+  const day = sql`(extract(day from ${col}))::int`;
+  const key = sql`(${month} * 100 + ${day})`;
   const inWindow = wraps
     ? sql`(${key} >= ${startKey}::int OR ${key} <= ${endKey}::int)`
     : sql`${key} BETWEEN ${startKey}::int AND ${endKey}::int`;
-  return sql`(${month} = ANY(${sql.param(monthsTouched)}::int[]) AND CASE WHEN ${month} = 2 AND extract(day from ${col}) = 29 THEN ${feb29 ? sql`TRUE` : sql`FALSE`} ELSE ${inWindow} END)`;
+  return sql`(${month} = ANY(${sql.param(monthsTouched)}::int[]) AND CASE WHEN ${month} = 2 AND ${day} = 29 THEN ${feb29 ? sql`TRUE` : sql`FALSE`} ELSE ${inWindow} END)`;
 }
 
 const isLeap = (y: number) => (y % 4 === 0 && y % 100 !== 0) || y % 400 === 0;
@@ -296,57 +366,25 @@ function consentGranted(channel: Channel): SQL {
 }
 
 /**
- * No suppression of this dealer on the channel (or 'all') matches the contact's
- * id, phone, email or household.
- *
- * Written as one anti-join on the contact id against the (small) set of
- * suppressed contacts: each phone / email / household suppression is resolved to
- * contact ids through the dedupe index on that address, and a contact-id
- * suppression is its own id. The scan of `contacts c` then needs only `c.id`, so
- * an index that carries the id (e.g. (dealer_id, id, kind, sms_consent,
- * phone_e164)) can answer a rule without reading the wide contact rows, and the
- * check is one hash probe per row instead of four string probes.
- *
- * Same members as "NOT EXISTS a suppression with s.value = c.<address>" for every
- * contact of `ctx.dealerId` (the only contacts a compiled rule is ever applied
- * to, see the header): c2.id = c.id makes c2 the contact itself; an empty address
- * (NULL) equals nothing on either side. c.id::text is always the canonical
- * lower-case form, so `s.value = c.id::text` holds exactly when s.value is
- * canonical and s.value::uuid = c.id; the CASE keeps any other value from ever
- * reaching the cast.
+ * No suppression of this dealer on the channel (or 'all') names the contact's
+ * id, phone, email or household: the contact's flag for the channel, which
+ * src/contacts/suppression.ts keeps equal to exactly that in every transaction
+ * that changes a suppression or a contact's addresses.
  */
-const CANONICAL_UUID = '^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$';
-
-function notSuppressed(channel: Channel, ctx: CompileContext): SQL {
-  const dealer = sql`${ctx.dealerId}::uuid`;
-  const where = (target: string) =>
-    sql`s.dealer_id = ${dealer} AND s.target = ${target}::text AND s.channel IN (${channel}::text, 'all')`;
-  const byAddress = (target: string, col: Column) =>
-    sql`SELECT c2.id FROM suppressions s JOIN contacts c2 ON c2.dealer_id = s.dealer_id AND ${ref('c2', col)} = s.value WHERE ${where(target)}`;
-  const suppressedIds = sql.join(
-    [
-      sql`SELECT CASE WHEN s.value ~ ${CANONICAL_UUID}::text THEN s.value::uuid END AS id FROM suppressions s WHERE ${where('contact')}`,
-      byAddress('phone', contacts.phone),
-      byAddress('email', contacts.email),
-      byAddress('household', contacts.householdKey),
-      // Past responses go here when tracking lands: e.g. the contacts with a
-      // response that opts out of this channel or marks the address as returned mail.
-    ],
-    sql` UNION ALL `,
-  );
-  return sql`NOT EXISTS (SELECT 1 FROM (${suppressedIds}) sup WHERE sup.id = ${c(contacts.id)})`;
+function notSuppressed(channel: Channel): SQL {
+  return sql`NOT ${c(SUPPRESSED_COLUMNS[channel])}`;
 }
 
 /** The channel's address, permission and no suppression. */
-function reachable(channel: Channel, ctx: CompileContext): SQL {
+function reachable(channel: Channel): SQL {
   if (channel === 'mail') {
     // Postal marketing to a dealer's own customers needs no opt-in, only no
     // opt-out: mail is permitted unless the contact revoked mail consent.
     const notRevoked = sql`${c(CONSENT_COLUMNS.mail)} IS DISTINCT FROM 'revoked'`;
-    return sql`(${has('postal_address')} AND ${notRevoked} AND ${notSuppressed('mail', ctx)})`;
+    return sql`(${has('postal_address')} AND ${notRevoked} AND ${notSuppressed('mail')})`;
   }
   const address = has(channel === 'sms' ? 'phone' : 'email');
-  return sql`(${address} AND ${consentGranted(channel)} AND ${notSuppressed(channel, ctx)})`;
+  return sql`(${address} AND ${consentGranted(channel)} AND ${notSuppressed(channel)})`;
 }
 
 // ── value narrowing (rules are validated before compiling) ────────────────────

@@ -20,11 +20,12 @@ export interface TestDb {
   close(): Promise<void>;
 }
 
-/** A fresh, migrated database. On PostgreSQL: a new database dropped on close. */
-export async function openTestDb(kind: DbKind): Promise<TestDb> {
+/** A fresh, migrated database (or empty, for migration tests). On PostgreSQL: a new database dropped on close. */
+export async function openTestDb(kind: DbKind, opts: { migrate?: boolean } = {}): Promise<TestDb> {
+  const migrated = opts.migrate ?? true;
   if (kind === 'pglite') {
     const db = await connectPglite();
-    await migrate(db);
+    if (migrated) await migrate(db);
     return { db, close: () => db.close() };
   }
   const admin = postgres(url!, { max: 1, onnotice: () => {} });
@@ -38,7 +39,7 @@ export async function openTestDb(kind: DbKind): Promise<TestDb> {
   const u = new URL(url!);
   u.pathname = `/${name}`;
   const db = await connectPostgres(u.toString(), { max: 4 });
-  await migrate(db);
+  if (migrated) await migrate(db);
   return {
     db,
     close: async () => {

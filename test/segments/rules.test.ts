@@ -183,15 +183,35 @@ describe('compiled SQL', () => {
   });
 
   it('uses index-friendly forms', () => {
-    expect(render({ field: 'birthday', op: 'month_is', value: [3] }).sql).toBe('extract(month from "c"."birthday") = ANY($1::int[])');
+    expect(render({ field: 'birthday', op: 'month_is', value: [3] }).sql).toBe('(extract(month from "c"."birthday"))::int = ANY($1::int[])');
     const sw = render({ field: 'postcode', op: 'starts_with', value: '35_0%' });
     expect(sw.sql).toBe(`"c"."postcode" LIKE $1::text || '%'`);
     expect(sw.params).toEqual(['35\\_0\\%']);
+    // "Some vehicle bought before X" is "the first purchase is before X": one column of the contact.
     const d = render({ field: 'vehicle.purchase_date', op: 'more_than_ago', value: { amount: 3, unit: 'year' } });
-    expect(d.sql).toBe(
+    expect(d.sql).toBe('"c"."first_purchase_date" < $1::date');
+    expect(d.params).toEqual(['2023-03-01']);
+    expect(render({ field: 'vehicle.purchase_date', op: 'after', value: '2024-01-01' }).sql).toBe('"c"."last_purchase_date" > $1::date');
+    expect(render({ field: 'vehicle.insurance_expiry', op: 'is_not_empty' }).sql).toBe('"c"."first_insurance_expiry" IS NOT NULL');
+    // A window reads the span, and the vehicles only when the span straddles it.
+    const w = render({ field: 'vehicle.insurance_expiry', op: 'within_next', value: { amount: 60, unit: 'day' } });
+    expect(w.sql).toBe(
+      '("c"."first_insurance_expiry" BETWEEN $1::date AND $2::date OR "c"."last_insurance_expiry" BETWEEN $3::date AND $4::date' +
+        ' OR CASE WHEN "c"."first_insurance_expiry" < $5::date AND "c"."last_insurance_expiry" > $6::date' +
+        ' THEN EXISTS (SELECT 1 FROM vehicles v WHERE v.contact_id = c.id AND v.dealer_id = c.dealer_id' +
+        ' AND ("v"."insurance_expiry" BETWEEN $7::date AND $8::date)) ELSE FALSE END)',
+    );
+    expect(w.params).toEqual(['2026-03-01', '2026-04-30', '2026-03-01', '2026-04-30', '2026-03-01', '2026-04-30', '2026-03-01', '2026-04-30']);
+    // Tests that are not an interval (a month, an empty date) and other vehicle fields ask the vehicles.
+    expect(render({ field: 'vehicle.purchase_date', op: 'month_is', value: 5 }).sql).toMatch(/^EXISTS \(SELECT 1 FROM vehicles v /);
+    expect(render({ field: 'vehicle.insurance_expiry', op: 'is_empty' }).sql).toMatch(/^EXISTS \(SELECT 1 FROM vehicles v /);
+    expect(render({ field: 'vehicle.last_service_date', op: 'before', value: '2024-01-01' }).sql).toMatch(/^EXISTS \(SELECT 1 FROM vehicles v /);
+    // Inside any_vehicle every condition is on one vehicle row.
+    expect(render({ any_vehicle: { field: 'vehicle.purchase_date', op: 'before', value: '2020-01-01' } }).sql).toBe(
       'EXISTS (SELECT 1 FROM vehicles v WHERE v.contact_id = c.id AND v.dealer_id = c.dealer_id AND ("v"."purchase_date" < $1::date))',
     );
-    expect(d.params).toEqual(['2023-03-01']);
+    // Suppression is the contact's flag for the channel.
+    expect(render({ not_suppressed: 'sms' }).sql).toBe('NOT "c"."sms_suppressed"');
   });
 
   it('never reads the database clock', () => {
