@@ -10,10 +10,14 @@ import { requireAuth, requireRole } from './http/tenancy';
 import { importRoutes } from './imports/routes';
 import { runImport } from './imports/service';
 import { AppError } from './lib/errors';
+import { printRunRoutes } from './print/routes';
+import { runPrintRun } from './print/runs';
 import { segmentRoutes } from './segments/routes';
+import { assetRoutes, printProfileRoutes, templateRoutes } from './templates/routes';
 
 export function createApp(deps: Deps) {
   deps.jobs.register('import', (id, signal) => runImport(deps, id, signal));
+  deps.jobs.register('print-run', (id, signal) => runPrintRun(deps, id, signal));
 
   const app = new Hono<AppEnv>();
   app.use('*', async (c, next) => {
@@ -30,7 +34,7 @@ export function createApp(deps: Deps) {
   api.use('*', requireAuth);
   // JSON bodies are small; list uploads stream through their own limit.
   api.use('*', async (c, next) => {
-    if (c.req.path.endsWith('/imports') && c.req.method === 'POST') return next();
+    if ((c.req.path.endsWith('/imports') || c.req.path.endsWith('/assets')) && c.req.method === 'POST') return next();
     return bodyLimit({
       maxSize: 1024 * 1024,
       onError: () => {
@@ -38,8 +42,9 @@ export function createApp(deps: Deps) {
       },
     })(c, next);
   });
-  // Lists and segments hold personal data: printers see only the print jobs released to them.
-  for (const path of ['/imports', '/contacts', '/suppressions', '/segments']) {
+  // Lists, segments and templates hold personal data or drive sends: printers
+  // see only the print jobs released to them.
+  for (const path of ['/imports', '/contacts', '/suppressions', '/segments', '/templates', '/assets', '/print-runs', '/dealer/print-profile']) {
     api.use(path, requireRole('admin', 'marketer', 'manager'));
     api.use(`${path}/*`, requireRole('admin', 'marketer', 'manager'));
   }
@@ -48,6 +53,10 @@ export function createApp(deps: Deps) {
   api.route('/contacts', contactRoutes);
   api.route('/suppressions', suppressionRoutes);
   api.route('/segments', segmentRoutes);
+  api.route('/templates', templateRoutes);
+  api.route('/assets', assetRoutes);
+  api.route('/dealer/print-profile', printProfileRoutes);
+  api.route('/print-runs', printRunRoutes);
   app.route('/v1', api);
   return app;
 }

@@ -5,6 +5,7 @@ import type { JobRunner } from '../lib/jobs';
 import type { Logger } from '../lib/log';
 import type { Storage } from '../lib/storage';
 import type { ImportParser } from '../imports/parse';
+import type { Renderer } from '../print/pool';
 
 /** Everything the app needs from the outside world; each runtime supplies its own. */
 export interface Deps {
@@ -16,6 +17,8 @@ export interface Deps {
   jobs: JobRunner;
   /** Where list files are parsed; the request thread when absent. */
   importParser?: ImportParser;
+  /** Where print files are rendered; the calling thread when absent. */
+  printRenderer?: Renderer;
 }
 
 export type Role = 'admin' | 'marketer' | 'manager' | 'printer';

@@ -1,6 +1,7 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { AppError, issuesToDetails, validationError } from '../lib/errors';
+import { AppError, issuesToDetails, notFound, validationError } from '../lib/errors';
+import { isUuid } from '../lib/ids';
 
 /** Parse the JSON body with a zod schema; a 400 names every bad path. */
 export async function jsonBody<S extends z.ZodType>(c: Context, schema: S): Promise<z.infer<S>> {
@@ -23,4 +24,10 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, where: s
     throw validationError(`invalid ${where}`, issuesToDetails(r.error.issues));
   }
   return r.data;
+}
+
+/** A path id that must be a UUID; anything else is simply not found. */
+export function uuidParam(s: string | undefined, what: string): string {
+  if (!s || !isUuid(s)) throw notFound(what);
+  return s;
 }

@@ -62,3 +62,40 @@ export async function sha256Hex(data: string | Uint8Array): Promise<string> {
 
 const UUID_RE = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 export const isUuid = (s: string): boolean => UUID_RE.test(s);
+
+// Tracking tokens: what a piece's QR code, short URL and printed response code
+// carry. 80 random bits in Crockford base32 (no I, L, O or U), so staff can type
+// the printed code back without ambiguity.
+const CROCKFORD = '0123456789ABCDEFGHJKMNPQRSTVWXYZ';
+
+/** 16 characters, 80 random bits. */
+export function trackingToken(): string {
+  const b = randomBytes(10);
+  let out = '';
+  let acc = 0;
+  let bits = 0;
+  for (const x of b) {
+    acc = (acc << 8) | x;
+    bits += 8;
+    while (bits >= 5) {
+      bits -= 5;
+      out += CROCKFORD[(acc >> bits) & 31];
+    }
+  }
+  return out;
+}
+
+/** The token as printed: XXXX-XXXX-XXXX-XXXX. */
+export function responseCode(token: string): string {
+  return token.replace(/(.{4})(?=.)/g, '$1-');
+}
+
+/** A typed or scanned response code back to its token; null when it cannot be one. */
+export function parseResponseCode(input: string): string | null {
+  const s = input
+    .toUpperCase()
+    .replace(/[\s\-–—_.]/g, '')
+    .replace(/O/g, '0')
+    .replace(/[IL]/g, '1');
+  return /^[0-9A-HJKMNP-TV-Z]{16}$/.test(s) ? s : null;
+}

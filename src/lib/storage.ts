@@ -18,3 +18,23 @@ export class TooLarge extends Error {
     super(`object larger than ${limit} bytes`);
   }
 }
+
+/** Read a whole stored object (artwork, small files). */
+export async function readBytes(storage: Storage, key: string): Promise<Uint8Array> {
+  const chunks: Uint8Array[] = [];
+  let total = 0;
+  const reader = (await storage.get(key)).getReader();
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) break;
+    chunks.push(value);
+    total += value.length;
+  }
+  const out = new Uint8Array(total);
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}

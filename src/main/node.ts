@@ -10,6 +10,8 @@ import { dealers } from '../db/schema';
 import { createDealer, issueApiToken } from '../dealers';
 import type { Deps } from '../http/context';
 import { resumeImports } from '../imports/service';
+import { workerRenderer } from '../print/pool';
+import { resumePrintRuns } from '../print/runs';
 import { systemClock } from '../lib/clock';
 import { JobRunner } from '../lib/jobs';
 import { createLogger } from '../lib/log';
@@ -32,11 +34,14 @@ async function main() {
     logger,
     storage,
     jobs: new JobRunner(logger),
+    printRenderer: workerRenderer(),
   };
   await bootstrap(deps, dataDir);
   const app = createApp(deps);
   const resumed = await resumeImports(deps);
   if (resumed) logger.info('resuming unfinished imports', { count: resumed });
+  const runs = await resumePrintRuns(deps);
+  if (runs) logger.info('resuming unfinished print runs', { count: runs });
 
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     logger.info('listening', { url: `http://localhost:${info.port}` });
@@ -44,6 +49,7 @@ async function main() {
   const stop = async (sig: string) => {
     logger.info('stopping', { signal: sig });
     server.close();
+    await deps.printRenderer?.close();
     await db.close().catch(() => {});
     process.exit(0);
   };
