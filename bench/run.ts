@@ -1,4 +1,4 @@
-// npm run bench [-- --rows 1000000 --only import|segments]
+// npm run bench [-- --rows 1000000 --pieces 100000 --only import|segments|print]
 // Each benchmark prints its figures next to a peer measured in the same run.
 import { spawnSync } from 'node:child_process';
 import { mkdir, rm, stat } from 'node:fs/promises';
@@ -6,6 +6,7 @@ import { join, resolve } from 'node:path';
 import postgres from 'postgres';
 import { connectPostgres, migrate } from '../src/db/connect';
 import { writeCsv } from './gen';
+import { printBench } from './print';
 import { segmentBench } from './segments';
 
 const args = process.argv.slice(2);
@@ -95,15 +96,26 @@ async function importBench(csv: string) {
 
 await mkdir(out, { recursive: true });
 const csv = join(out, `list-${N}.csv`);
-try {
-  await stat(csv);
-} catch {
-  console.log(`generating ${csv}`);
-  await writeCsv(csv, N);
-}
 let dealerId: string | undefined;
 if (only === 'all' || only === 'import' || only === 'segments') {
+  try {
+    await stat(csv);
+  } catch {
+    console.log(`generating ${csv}`);
+    await writeCsv(csv, N);
+  }
   await freshDatabase();
   dealerId = await importBench(csv);
 }
 if ((only === 'all' || only === 'segments') && dealerId) await segmentBench(dbUrl(DB_NAME), dealerId, N);
+if (only === 'all' || only === 'print') {
+  const name = 'dm_bench_print';
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const db = await connectPostgres(dbUrl(name), { max: 1 });
+  await migrate(db);
+  await db.close();
+  await printBench(dbUrl(name), out, Number(opt('pieces', '100000')), Number(opt('chromium-docs', '4')));
+}
