@@ -2,9 +2,9 @@
 // (survey questions, response code and QR code) as the second panel, from the
 // built-in templates.
 import { builtinTemplate } from '../src/templates/builtin';
-import type { TemplateBody } from '../src/templates/layout';
+import type { PrintBody } from '../src/templates/layout';
 
-export function benchCard(): TemplateBody {
+export function benchCard(): PrintBody {
   const spring = builtinTemplate('spring-festival-card')!.body;
   const reply = builtinTemplate('survey-reply-cn')!.body;
   return {

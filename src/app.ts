@@ -2,6 +2,8 @@
 // data's path: lists (imports, contacts) → segments → campaigns → … → reports.
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { campaignRoutes } from './campaigns/routes';
+import { webhookRoutes } from './channels/webhooks';
 import { contactRoutes, suppressionRoutes } from './contacts/routes';
 import { dealerRoutes } from './dealers/routes';
 import type { AppEnv, Deps } from './http/context';
@@ -44,7 +46,7 @@ export function createApp(deps: Deps) {
   });
   // Lists, segments and templates hold personal data or drive sends: printers
   // see only the print jobs released to them.
-  for (const path of ['/imports', '/contacts', '/suppressions', '/segments', '/templates', '/assets', '/print-runs', '/dealer/print-profile']) {
+  for (const path of ['/imports', '/contacts', '/suppressions', '/segments', '/templates', '/assets', '/print-runs', '/dealer/print-profile', '/campaigns']) {
     api.use(path, requireRole('admin', 'marketer', 'manager'));
     api.use(`${path}/*`, requireRole('admin', 'marketer', 'manager'));
   }
@@ -57,6 +59,8 @@ export function createApp(deps: Deps) {
   api.route('/assets', assetRoutes);
   api.route('/dealer/print-profile', printProfileRoutes);
   api.route('/print-runs', printRunRoutes);
+  api.route('/campaigns', campaignRoutes);
   app.route('/v1', api);
+  app.route('/webhooks', webhookRoutes);
   return app;
 }

@@ -22,6 +22,25 @@ const schema = z.object({
   /** Rows merged per transaction during an import. */
   IMPORT_BATCH_ROWS: z.coerce.number().int().min(1).max(50_000).default(5000),
   PUBLIC_BASE_URL: z.string().url().default('http://localhost:8787'),
+  /** Secret for signed links (unsubscribe, tracking); set it in production. */
+  LINK_SECRET: z.string().min(16).default('development-link-secret-change-me'),
+  /** SMTP server URL (smtp://user:pass@host:587); unset: emails are written to OUTBOX_DIR. */
+  SMTP_URL: z.string().url().optional(),
+  EMAIL_FROM: z.string().default('dealer-mail <noreply@localhost>'),
+  EMAIL_RATE_PER_SEC: z.coerce.number().min(0).default(0),
+  /** Twilio credentials; unset: SMS are written to OUTBOX_DIR. */
+  TWILIO_ACCOUNT_SID: z.string().optional(),
+  TWILIO_AUTH_TOKEN: z.string().optional(),
+  TWILIO_FROM: z.string().optional(),
+  /** Another base URL for Twilio's REST API (an edge or a compatible gateway). */
+  TWILIO_API_BASE: z.string().url().optional(),
+  SMS_RATE_PER_SEC: z.coerce.number().min(0).default(10),
+  SMS_QUIET_HOURS: z.string().regex(/^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/).default('21:00-08:00'),
+  SMS_OPT_OUT_ZH: z.string().default('拒收请回复R'),
+  SMS_OPT_OUT_EN: z.string().default('Reply STOP to opt out'),
+  /** At most one marketing message per contact per channel in this many days, across campaigns. */
+  FREQUENCY_CAP_DAYS: z.coerce.number().int().min(0).default(7),
+  OUTBOX_DIR: z.string().default('./outbox'),
 });
 
 export type Config = z.infer<typeof schema>;

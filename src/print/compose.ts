@@ -4,7 +4,7 @@
 // per-piece boxes are laid out per recipient. Problems are collected, never
 // thrown, so one bad recipient is flagged and the rest of a run goes on.
 import { analyze, compileText, type Locale, type PieceContext, type Render } from '../templates/hbs';
-import type { Element, Layout, QrElement, Question, TemplateBody, TextElement } from '../templates/layout';
+import type { Element, Layout, PrintBody, QrElement, Question, TextElement } from '../templates/layout';
 import { mm, type Cmyk, type Op } from './drawing';
 import { fontFor, type FontFace } from './fonts';
 import { fitText } from './linebreak';
@@ -49,7 +49,7 @@ const EMPTY_CONTACT: PieceContext['contact'] = {
 };
 
 /** Prepare a template version for composing: check every text, compose the shared parts. */
-export function prepare(body: TemplateBody, run: RunContext, images: Record<string, ImageInfo>): PreparedTemplate {
+export function prepare(body: PrintBody, run: RunContext, images: Record<string, ImageInfo>): PreparedTemplate {
   const { layout, locale } = body;
   const problems: TemplateProblem[] = [];
   const faces = new Set<FontFace>();

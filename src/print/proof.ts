@@ -1,7 +1,7 @@
 // Proofs: the print file for a handful of recipients, and PNG thumbnails of
 // one piece, built by exactly the code that builds print runs.
 import type { PieceContext } from '../templates/hbs';
-import type { TemplateBody } from '../templates/layout';
+import type { PrintBody } from '../templates/layout';
 import { composePiece, prepare, type ImageInfo, type PreparedTemplate, type RunContext } from './compose';
 import { mm } from './drawing';
 import { prepareImage, imageSize, type PreparedImage } from './images';
@@ -9,7 +9,7 @@ import { fileBytes, type OutputIntent } from './pdf';
 import { renderThumbnail } from './thumbnail';
 
 export interface ProofInput {
-  body: TemplateBody;
+  body: PrintBody;
   /** Artwork bytes by asset name. */
   images: Record<string, Uint8Array>;
   run: RunContext;

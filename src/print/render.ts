@@ -2,7 +2,7 @@
 // any piece that cannot be printed as designed, write the rest into one PDF.
 // Runs in a worker thread (./pool.ts) or in the calling thread.
 import type { PieceContext } from '../templates/hbs';
-import type { TemplateBody } from '../templates/layout';
+import type { PrintBody } from '../templates/layout';
 import { composePiece, prepare, type ImageInfo, type PreparedTemplate, type RunContext } from './compose';
 import type { PreparedImage } from './images';
 import { PrintFile, type OutputIntent, type Sink } from './pdf';
@@ -10,7 +10,7 @@ import { PrintFile, type OutputIntent, type Sink } from './pdf';
 export interface RenderSetup {
   /** Identifies the setup so a worker prepares the template once per run. */
   key: string;
-  body: TemplateBody;
+  body: PrintBody;
   run: RunContext;
   images: Record<string, PreparedImage>;
   imageInfo: Record<string, ImageInfo>;

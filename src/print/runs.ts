@@ -29,7 +29,7 @@ import type { Rule } from '../segments/rules';
 import { segmentContactIds } from '../segments/service';
 import { outputIntentProfile } from '../templates/builtin';
 import { pieceContext, recipientsOfRun, runContext } from '../templates/context';
-import { artworkOf, checkBody, getVersion } from '../templates/service';
+import { artworkOf, checkBody, getVersion, requirePrint } from '../templates/service';
 import { imageSize, prepareImage } from './images';
 import { inlineRenderer, type Renderer } from './pool';
 import type { RenderResult, RenderSetup } from './render';
@@ -59,6 +59,7 @@ interface RunOptions extends PrintRunInput {
 
 export async function createPrintRun(deps: Deps, dealerId: string, input: PrintRunInput): Promise<PrintRunRow> {
   const v = await getVersion(deps.db.orm, dealerId, input.templateId, input.version ?? 'latest');
+  requirePrint(v.body);
   await checkBody(deps, dealerId, v.body);
   if (input.audience.segmentId) {
     const [seg] = await deps.db.orm.select({ id: segments.id }).from(segments).where(and(eq(segments.dealerId, dealerId), eq(segments.id, input.audience.segmentId)));
@@ -236,7 +237,7 @@ async function setupFor(deps: Deps, run: PrintRunRow): Promise<RenderSetup> {
   }
   return {
     key: run.id,
-    body: v.body,
+    body: requirePrint(v.body),
     run: await runContext(deps.db.orm, run.dealerId, o.campaign ?? {}),
     images,
     imageInfo,

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { templateBodySchema, type TemplateBody } from './layout';
+import { isPrintBody, templateBodySchema, type PrintBody } from './layout';
 
 export const TEMPLATES_DIR = resolve(dirname(fileURLToPath(import.meta.url)), '../../templates');
 
@@ -14,7 +14,7 @@ export interface BuiltinTemplate {
   name: string;
   description: string;
   /** Body without asset ids (see assetFiles). */
-  body: TemplateBody;
+  body: PrintBody;
   /** Artwork by name → file path. */
   assetFiles: Record<string, string>;
 }
@@ -42,9 +42,10 @@ function loadOne(dir: string, id: string): BuiltinTemplate {
   if (!parsed.success) {
     throw new Error(`built-in template ${id} is invalid: ${parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ')}`);
   }
+  if (!isPrintBody(parsed.data)) throw new Error(`built-in template ${id} has no layout`);
   const assetFiles: Record<string, string> = {};
   for (const [name, rel] of Object.entries(meta.assets ?? {})) assetFiles[name] = resolve(dir, rel);
-  return { id, name: meta.name, description: meta.description, body: parsed.data, assetFiles };
+  return { id, name: meta.name, description: meta.description, body: parsed.data as PrintBody, assetFiles };
 }
 
 export function builtinTemplates(): BuiltinTemplate[] {

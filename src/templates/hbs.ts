@@ -342,6 +342,15 @@ export function analyze(source: string): Analysis {
   return { issues, perPiece };
 }
 
+/** Compile a checked template for an HTML part: every value is HTML-escaped. */
+export function compileHtml(source: string): Render {
+  const tpl = env.compile(source, {
+    knownHelpers: Object.fromEntries(HELPERS.map((h) => [h, true])),
+    knownHelpersOnly: true,
+  });
+  return (ctx, locale) => tpl(ctx, { data: { locale } as never });
+}
+
 /** Compile a checked template. Output is plain text (no HTML escaping): it is drawn, not parsed. */
 export function compileText(source: string): Render {
   const tpl = env.compile(source, {

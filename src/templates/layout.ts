@@ -168,15 +168,30 @@ export const surveySchema = z
 export type Survey = z.infer<typeof surveySchema>;
 export type Question = Survey['questions'][number];
 
-/** What a template version holds. */
-export const templateBodySchema = z.object({
+/** An SMS: Handlebars text; the sender signature and opt-out line are added when sent. */
+export const smsSchema = z.object({ text: z.string().min(1).max(2000) });
+/** An email: subject, HTML (escaped) and plain-text parts, all Handlebars. */
+export const emailSchema = z.object({ subject: z.string().min(1).max(300), html: z.string().min(1).max(200_000), text: z.string().min(1).max(100_000) });
+
+/** What a template version holds: a printed piece (layout), an SMS, an email, or several of them. */
+export const templateBodySchema = z
+  .object({
   purpose: z.enum(['greeting', 'test_drive', 'survey', 'service_reminder']),
   locale: z.enum(['zh-CN', 'en']),
-  layout: layoutSchema,
+  layout: layoutSchema.optional(),
+  sms: smsSchema.optional(),
+  email: emailSchema.optional(),
   /** Named Handlebars texts, referenced from text boxes as "@name". */
   texts: z.record(z.string().regex(/^[a-z0-9_-]{1,40}$/i), z.string().max(20_000)).default({}),
   survey: surveySchema.optional(),
   /** Artwork by name → asset id (PNG or JPEG uploaded to /v1/assets). */
   assets: z.record(z.string().min(1).max(60), z.string().uuid()).default({}),
-});
+})
+  .refine((b) => b.layout || b.sms || b.email, { message: 'a template needs a print layout, an sms or an email', path: ['layout'] });
 export type TemplateBody = z.infer<typeof templateBodySchema>;
+/** A body with a print layout: what print runs, proofs and thumbnails take. */
+export type PrintBody = TemplateBody & { layout: Layout };
+
+export function isPrintBody(b: TemplateBody): b is PrintBody {
+  return b.layout !== undefined;
+}

@@ -19,7 +19,8 @@ import { segmentContactIds } from '../segments/service';
 import type { Rule } from '../segments/rules';
 import { builtinTemplate, outputIntentProfile } from './builtin';
 import { pieceContext, recipientsByIds, runContext, type CampaignFields, type RecipientRow } from './context';
-import { templateBodySchema, type TemplateBody } from './layout';
+import { isPrintBody, templateBodySchema, type PrintBody, type TemplateBody } from './layout';
+import { analyze } from './hbs';
 
 export type TemplateRow = typeof templates.$inferSelect;
 export type VersionRow = typeof templateVersions.$inferSelect;
@@ -93,15 +94,31 @@ export async function checkBody(deps: Deps, dealerId: string, raw: unknown): Pro
   const body = parsed.data;
   const artwork = await artworkOf(deps, dealerId, body);
   const run = await runContext(deps.db.orm, dealerId);
-  const t = prepareTemplate({ body, images: artwork, run });
-  if (t.problems.length) {
-    throw unprocessable(
-      'invalid_template',
-      `the template has ${t.problems.length} problem${t.problems.length === 1 ? '' : 's'}`,
-      t.problems.map((p) => ({ path: `body.${p.path}`, message: p.message })),
-    );
+  const problems: { path: string; message: string }[] = [];
+  if (isPrintBody(body)) {
+    const t = prepareTemplate({ body, images: artwork, run });
+    problems.push(...t.problems.map((p) => ({ path: `body.${p.path}`, message: p.message })));
+  }
+  const texts: [string, string | undefined][] = [
+    ['body.sms.text', body.sms?.text],
+    ['body.email.subject', body.email?.subject],
+    ['body.email.html', body.email?.html],
+    ['body.email.text', body.email?.text],
+  ];
+  for (const [path, src] of texts) {
+    if (src === undefined) continue;
+    for (const i of analyze(src).issues) problems.push({ path, message: i.line ? `${i.message} (line ${i.line})` : i.message });
+  }
+  if (problems.length) {
+    throw unprocessable('invalid_template', `the template has ${problems.length} problem${problems.length === 1 ? '' : 's'}`, problems);
   }
   return { body, artwork, run };
+}
+
+/** The print layout of a body, or 422 when the template is for SMS or email only. */
+export function requirePrint(body: TemplateBody): PrintBody {
+  if (!isPrintBody(body)) throw unprocessable('no_print_layout', 'this template has no print layout (it is for SMS or email)');
+  return body;
 }
 
 // ── templates and versions ────────────────────────────────────────────────────
@@ -247,7 +264,8 @@ export interface RecipientProblem {
  * text, characters no font can draw, text that does not fit even at its
  * minimum size. Returns the flagged recipients (the first 100) and counts.
  */
-export async function validateForAudience(deps: Deps, dealerId: string, body: TemplateBody, audience: Audience, campaign: CampaignFields = {}) {
+export async function validateForAudience(deps: Deps, dealerId: string, anyBody: TemplateBody, audience: Audience, campaign: CampaignFields = {}) {
+  const body = requirePrint(anyBody);
   const artwork = await artworkOf(deps, dealerId, body);
   const run = await runContext(deps.db.orm, dealerId, campaign);
   const t = prepareTemplate({ body, images: artwork, run });
@@ -266,7 +284,8 @@ export async function validateForAudience(deps: Deps, dealerId: string, body: Te
   return { valid: flagged === 0, problems, recipients: { checked: recipients.length, flagged, examples } };
 }
 
-export async function proof(deps: Deps, dealerId: string, body: TemplateBody, audience: Audience, opts: { cropMarks?: boolean; title: string; campaign?: CampaignFields }) {
+export async function proof(deps: Deps, dealerId: string, anyBody: TemplateBody, audience: Audience, opts: { cropMarks?: boolean; title: string; campaign?: CampaignFields }) {
+  const body = requirePrint(anyBody);
   const artwork = await artworkOf(deps, dealerId, body);
   const run = await runContext(deps.db.orm, dealerId, opts.campaign);
   const recipients = await audienceRecipients(deps, dealerId, audience);
@@ -284,7 +303,8 @@ export async function proof(deps: Deps, dealerId: string, body: TemplateBody, au
   return { pdf: result.pdf, problems: result.problems.map((p) => ({ contactId: recipients[p.index]!.id, problems: p.problems })) };
 }
 
-export async function thumbnail(deps: Deps, dealerId: string, body: TemplateBody, contactId: string, page: number, widthPx: number) {
+export async function thumbnail(deps: Deps, dealerId: string, anyBody: TemplateBody, contactId: string, page: number, widthPx: number) {
+  const body = requirePrint(anyBody);
   const artwork = await artworkOf(deps, dealerId, body);
   const run = await runContext(deps.db.orm, dealerId);
   const [r] = await audienceRecipients(deps, dealerId, { contactIds: [contactId] });

@@ -4,7 +4,7 @@ import { readFileSync } from 'node:fs';
 import type { RunContext } from '../../src/print/compose';
 import { builtinTemplate } from '../../src/templates/builtin';
 import type { PieceContext } from '../../src/templates/hbs';
-import type { TemplateBody } from '../../src/templates/layout';
+import type { PrintBody } from '../../src/templates/layout';
 
 export const CN_DEALER: RunContext = {
   dealer: {
@@ -23,7 +23,7 @@ export const CN_DEALER: RunContext = {
   campaign: { name: '2027 新春', eventDate: '2027-02-20', offer: null },
 };
 
-export function builtin(id: string): { body: TemplateBody; images: Record<string, Uint8Array> } {
+export function builtin(id: string): { body: PrintBody; images: Record<string, Uint8Array> } {
   const t = builtinTemplate(id);
   if (!t) throw new Error(`no built-in ${id}`);
   const images = Object.fromEntries(Object.entries(t.assetFiles).map(([k, p]) => [k, new Uint8Array(readFileSync(p))]));

@@ -9,7 +9,7 @@ import { MM } from '../../src/print/drawing';
 import { imageSize } from '../../src/print/images';
 import { proofPdf } from '../../src/print/proof';
 import { outputIntentProfile } from '../../src/templates/builtin';
-import { templateBodySchema } from '../../src/templates/layout';
+import { templateBodySchema, type PrintBody } from '../../src/templates/layout';
 import { decodeQr, fonts, hasPoppler, ink, pageBoxes, renderPages } from '../helpers/pdf';
 import { builtin, CN_DEALER, cnPiece } from './fixtures';
 
@@ -160,7 +160,7 @@ describe('every character is drawn', () => {
     }));
     // A box holding a space: no ink, so the measure can tell drawn from blank.
     elements.push({ type: 'text', id: 'blank', x: 5, y: 5 + rowsN * cell, w: cell - 1, h: cell - 1, text: ' {{piece.code}}', size: 18 });
-    const body = templateBodySchema.parse({
+    const body = <PrintBody>templateBodySchema.parse({
       purpose: 'greeting',
       locale: 'zh-CN',
       layout: { width: 10 + cols * cell, height: 10 + (rowsN + 1) * cell, bleed: 0, safe: 0, pages: [{ name: 'grid', elements }] },

@@ -1,0 +1,200 @@
+// Campaigns: a segment frozen into recipients at launch (with a reproducible
+// holdout group that is never contacted), and waves that write one outbox row
+// per recipient and channel. Lifecycle: draft → running → paused → running …
+// → completed or cancelled; paused and cancelled campaigns are not dispatched.
+import { and, asc, eq, sql } from 'drizzle-orm';
+import { z } from 'zod';
+import { rows } from '../db';
+import { copyRows } from '../db/bulk';
+import { segments } from '../db/schema';
+import { campaigns, waves } from '../db/schema-campaigns';
+import { getDealer } from '../dealers';
+import type { Deps } from '../http/context';
+import { localDate } from '../lib/clock';
+import { conflict, notFound, unprocessable } from '../lib/errors';
+import { randomToken, trackingToken, uuidv7 } from '../lib/ids';
+import type { Rule } from '../segments/rules';
+import { segmentContactIds } from '../segments/service';
+import { getVersion } from '../templates/service';
+
+export type CampaignRow = typeof campaigns.$inferSelect;
+
+const uuid = z.string().uuid();
+export const waveInput = z.object({
+  /** SMS and email today; print waves go through print runs. */
+  channel: z.enum(['sms', 'email']),
+  templateId: uuid,
+  version: z.number().int().min(1).optional(),
+  /** ISO time; now when absent. */
+  scheduledAt: z.string().datetime({ offset: true }).optional(),
+});
+export const campaignBody = z.object({
+  name: z.string().min(1).max(200),
+  purpose: z.enum(['greeting', 'test_drive', 'survey', 'service_reminder']),
+  segmentId: uuid,
+  holdoutPct: z.number().int().min(0).max(50).default(0),
+  seed: z.string().min(1).max(100).optional(),
+  waves: z.array(waveInput).min(1).max(10),
+});
+export type CampaignInput = z.infer<typeof campaignBody>;
+
+export async function createCampaign(deps: Deps, dealerId: string, input: CampaignInput) {
+  const db = deps.db.orm;
+  const [seg] = await db.select({ id: segments.id }).from(segments).where(and(eq(segments.dealerId, dealerId), eq(segments.id, input.segmentId)));
+  if (!seg) throw notFound('segment');
+  const now = deps.clock.now();
+  // Pin each wave's template version now, and check it has the wave's channel.
+  const pinned: (z.infer<typeof waveInput> & { versionId: string })[] = [];
+  for (const [i, w] of input.waves.entries()) {
+    const v = await getVersion(db, dealerId, w.templateId, w.version ?? 'latest');
+    if (!v.body[w.channel]) {
+      throw unprocessable('template_lacks_channel', `wave ${i + 1}: template "${v.template.name}" v${v.version.version} has no ${w.channel} content`, [
+        { path: `waves[${i}].templateId`, message: `no ${w.channel} content` },
+      ]);
+    }
+    pinned.push({ ...w, versionId: v.version.id });
+  }
+  const id = uuidv7(now.getTime());
+  return db.transaction(async (tx) => {
+    const [c] = await tx
+      .insert(campaigns)
+      .values({ id, dealerId, name: input.name, purpose: input.purpose, status: 'draft', segmentId: input.segmentId, holdoutPct: input.holdoutPct, seed: input.seed ?? randomToken(12), createdAt: now, updatedAt: now })
+      .returning();
+    await tx.insert(waves).values(
+      pinned.map((w, i) => ({
+        id: uuidv7(now.getTime()),
+        dealerId,
+        campaignId: id,
+        seq: i + 1,
+        channel: w.channel,
+        templateVersionId: w.versionId,
+        scheduledAt: w.scheduledAt ? new Date(w.scheduledAt) : now,
+        status: 'pending',
+        createdAt: now,
+      })),
+    );
+    return c!;
+  });
+}
+
+export async function getCampaign(deps: Deps, dealerId: string, id: string): Promise<CampaignRow> {
+  const [c] = await deps.db.orm.select().from(campaigns).where(and(eq(campaigns.dealerId, dealerId), eq(campaigns.id, id)));
+  if (!c) throw notFound('campaign');
+  return c;
+}
+
+const BATCH = 5000;
+
+/**
+ * Launch: freeze the segment into recipients, draw the holdout group from the
+ * seed (the same seed and audience give the same group), and write the outbox
+ * rows of every wave, due at the wave's time.
+ */
+export async function launchCampaign(deps: Deps, dealerId: string, id: string): Promise<CampaignRow> {
+  const db = deps.db;
+  const now = deps.clock.now();
+  return db.orm.transaction(async (tx) => {
+    const [c] = await tx.select().from(campaigns).where(and(eq(campaigns.dealerId, dealerId), eq(campaigns.id, id))).for('update');
+    if (!c) throw notFound('campaign');
+    if (c.status !== 'draft') throw conflict('campaign_not_draft', `the campaign is ${c.status}; only a draft can be launched`);
+    const [seg] = await tx.select().from(segments).where(and(eq(segments.dealerId, dealerId), eq(segments.id, c.segmentId!)));
+    if (!seg) throw notFound('segment');
+    const dealer = await getDealer(tx, dealerId);
+    const members = segmentContactIds(tx, dealerId, seg.rule as Rule, localDate(now, dealer!.timezone));
+    await tx.execute(sql`
+      INSERT INTO campaign_recipients (campaign_id, dealer_id, contact_id, holdout)
+      SELECT ${id}::uuid, ${dealerId}::uuid, m.id,
+        (('x' || substr(md5(${c.seed} || m.id::text), 1, 8))::bit(32)::bigint % 100) < ${c.holdoutPct}
+      FROM (${members}) m`);
+    const ws = await tx.select().from(waves).where(eq(waves.campaignId, id)).orderBy(asc(waves.seq));
+    for (const w of ws) {
+      let after = '00000000-0000-0000-0000-000000000000';
+      for (;;) {
+        const batch = await rows<{ contact_id: string }>(
+          tx,
+          sql`SELECT contact_id FROM campaign_recipients WHERE campaign_id = ${id}::uuid AND NOT holdout AND contact_id > ${after}::uuid
+              ORDER BY contact_id LIMIT ${BATCH}`,
+        );
+        if (batch.length === 0) break;
+        await copyRows(
+          db,
+          tx,
+          'outbox',
+          ['id', 'dealer_id', 'campaign_id', 'wave_id', 'contact_id', 'channel', 'template_version_id', 'token', 'status', 'attempts', 'next_attempt_at', 'created_at'],
+          batch.map((r) => [uuidv7(now.getTime()), dealerId, id, w.id, r.contact_id, w.channel, w.templateVersionId, trackingToken(), 'pending', 0, w.scheduledAt, now]),
+        );
+        after = batch[batch.length - 1]!.contact_id;
+      }
+      await tx.update(waves).set({ status: 'queued' }).where(eq(waves.id, w.id));
+    }
+    const [updated] = await tx.update(campaigns).set({ status: 'running', launchedAt: now, updatedAt: now }).where(eq(campaigns.id, id)).returning();
+    return updated!;
+  });
+}
+
+const TRANSITIONS: Record<string, { from: string[]; to: string }> = {
+  pause: { from: ['running'], to: 'paused' },
+  resume: { from: ['paused'], to: 'running' },
+  cancel: { from: ['draft', 'running', 'paused'], to: 'cancelled' },
+};
+
+/** Pause, resume or cancel; dispatchers stop claiming a paused or cancelled campaign's rows at once. */
+export async function changeStatus(deps: Deps, dealerId: string, id: string, action: keyof typeof TRANSITIONS): Promise<CampaignRow> {
+  const t = TRANSITIONS[action]!;
+  const now = deps.clock.now();
+  return deps.db.orm.transaction(async (tx) => {
+    const [c] = await tx.select().from(campaigns).where(and(eq(campaigns.dealerId, dealerId), eq(campaigns.id, id))).for('update');
+    if (!c) throw notFound('campaign');
+    if (!t.from.includes(c.status)) throw conflict('invalid_transition', `cannot ${action} a ${c.status} campaign`);
+    if (action === 'cancel') {
+      await tx.execute(sql`UPDATE outbox SET status = 'skipped', reason = 'campaign cancelled' WHERE campaign_id = ${id}::uuid AND status = 'pending'`);
+    }
+    const [u] = await tx
+      .update(campaigns)
+      .set({ status: t.to, updatedAt: now, ...(action === 'cancel' ? { finishedAt: now } : {}) })
+      .where(eq(campaigns.id, id))
+      .returning();
+    return u!;
+  });
+}
+
+/** Delivery counts by wave, channel and status; recipients and holdout. */
+export async function campaignProgress(deps: Deps, id: string) {
+  const byStatus = await rows<{ wave_id: string; channel: string; status: string; n: number }>(
+    deps.db.orm,
+    sql`SELECT wave_id, channel, status, count(*)::int AS n FROM outbox WHERE campaign_id = ${id}::uuid GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+  );
+  const [aud] = await rows<{ recipients: number; holdout: number }>(
+    deps.db.orm,
+    sql`SELECT count(*)::int AS recipients, count(*) FILTER (WHERE holdout)::int AS holdout FROM campaign_recipients WHERE campaign_id = ${id}::uuid`,
+  );
+  const ws = await deps.db.orm.select().from(waves).where(eq(waves.campaignId, id)).orderBy(asc(waves.seq));
+  return {
+    audience: aud ?? { recipients: 0, holdout: 0 },
+    waves: ws.map((w) => ({
+      id: w.id,
+      seq: w.seq,
+      channel: w.channel,
+      templateVersionId: w.templateVersionId,
+      scheduledAt: w.scheduledAt.toISOString(),
+      deliveries: Object.fromEntries(byStatus.filter((s) => s.wave_id === w.id).map((s) => [s.status, s.n])),
+    })),
+  };
+}
+
+export function presentCampaign(c: CampaignRow) {
+  return {
+    id: c.id,
+    name: c.name,
+    purpose: c.purpose,
+    status: c.status,
+    segmentId: c.segmentId,
+    holdoutPct: c.holdoutPct,
+    seed: c.seed,
+    responseWindowDays: c.responseWindowDays,
+    createdAt: c.createdAt.toISOString(),
+    launchedAt: c.launchedAt?.toISOString() ?? null,
+    finishedAt: c.finishedAt?.toISOString() ?? null,
+  };
+}
+

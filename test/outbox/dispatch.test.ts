@@ -1,0 +1,299 @@
+// Campaign → outbox → channel, with real parts: the twilio package talking to
+// a Twilio-shaped HTTP server and nodemailer talking to an SMTP server, both in
+// this process. Send-time checks (consent, suppression, frequency cap, quiet
+// hours), failures and retries, pause and cancel, signed callbacks, opt-outs,
+// and a dispatcher dying with rows claimed: every recipient gets one message.
+import { sql } from 'drizzle-orm';
+import twilio from 'twilio';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { rows } from '../../src/db';
+import { contacts, suppressions } from '../../src/db/schema';
+import { smtpEmail } from '../../src/channels/email';
+import { twilioSms } from '../../src/channels/sms';
+import { uuidv7 } from '../../src/lib/ids';
+import { Dispatcher } from '../../src/outbox/dispatcher';
+import { claimDue } from '../../src/outbox/outbox';
+import { createTestApp, T0, type TestApp } from '../helpers/app';
+import { DB_KINDS } from '../helpers/db';
+import { startSmtpSink, startTwilioServer, type SmtpSink, type TwilioServer } from '../helpers/providers';
+
+const AUTH = 'test-auth-token-0123456789abcdef';
+const SID = 'AC00000000000000000000000000000001';
+const BASE = 'https://dm.example.cn';
+const OLD = new Date('2025-06-01T00:00:00Z');
+
+const BODY = {
+  purpose: 'test_drive',
+  locale: 'zh-CN',
+  sms: { text: '{{salutation}}，诚邀您本周末试驾新车：{{trackingUrl}}' },
+  email: {
+    subject: '{{salutation}}，诚邀您试驾',
+    html: '<p>{{salutation}}，您好！</p><p>{{contact.vehicle.model}}</p><a href="{{trackingUrl}}">预约</a>',
+    text: '{{salutation}}，您好！预约：{{trackingUrl}}',
+  },
+};
+
+describe.each(DB_KINDS)('campaign dispatch on %s', (kind) => {
+  let t: TestApp;
+  let smtp: SmtpSink;
+  let tw: TwilioServer;
+  let templateId: string;
+  let segmentId: string;
+  const ids: Record<string, string> = {};
+
+  const dispatcher = (opts = {}) =>
+    new Dispatcher(t.deps, { sms: twilioSms({ accountSid: SID, authToken: AUTH, from: '+15005550006', apiBase: tw.base }), email: smtpEmail(smtp.url) }, { batch: 50, ...opts });
+
+  async function add(name: string, over: Partial<typeof contacts.$inferInsert>) {
+    const id = uuidv7();
+    ids[name] = id;
+    await t.deps.db.orm.insert(contacts).values({ id, dealerId: t.dealerId, kind: 'prior_owner', fullName: name, gender: 'male', createdAt: OLD, updatedAt: OLD, ...over } as typeof contacts.$inferInsert);
+  }
+
+  async function campaign(waves: object[], extra: object = {}) {
+    const res = await t.req('POST', '/v1/campaigns', { body: { name: '试驾邀请', purpose: 'test_drive', segmentId, waves, ...extra } });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const c = (await res.json()) as { id: string };
+    const l = await t.req('POST', `/v1/campaigns/${c.id}/launch`);
+    expect(l.status, await l.clone().text()).toBe(200);
+    return c.id;
+  }
+
+  async function deliveries(campaignId: string) {
+    return rows<{ id: string; contact_id: string; channel: string; status: string; reason: string | null; attempts: number; token: string }>(
+      t.deps.db.orm,
+      sql`SELECT id, contact_id, channel, status, reason, attempts, token FROM outbox WHERE campaign_id = ${campaignId}::uuid ORDER BY contact_id, channel`,
+    );
+  }
+
+  beforeAll(async () => {
+    smtp = await startSmtpSink();
+    tw = await startTwilioServer();
+    t = await createTestApp(kind, { PUBLIC_BASE_URL: BASE, TWILIO_AUTH_TOKEN: AUTH, FREQUENCY_CAP_DAYS: 0 });
+    await add('王小明', { phone: '+8613800000001', email: 'wang@example.cn' });
+    await add('李娜', { phone: '+8613800000002', email: 'li@example.cn', gender: 'female' });
+    await add('张伟', { phone: '+8613800000003', email: null });
+    await add('赵敏', { phone: null, email: 'zhao@example.cn', gender: 'female' });
+    const tpl = await t.req('POST', '/v1/templates', { body: { name: '试驾短信与邮件', body: BODY } });
+    expect(tpl.status, await tpl.clone().text()).toBe(201);
+    templateId = ((await tpl.json()) as { id: string }).id;
+    const seg = await t.req('POST', '/v1/segments', { body: { name: '全部车主', rule: { field: 'kind', op: 'eq', value: 'prior_owner' } } });
+    segmentId = ((await seg.json()) as { id: string }).id;
+  });
+  afterAll(async () => {
+    await t.close();
+    await smtp.close();
+    await tw.close();
+  });
+  beforeEach(() => {
+    t.clock.set(T0); // 10:00 in Shanghai
+    smtp.messages.clear();
+    tw.messages.clear();
+    smtp.receipts = 0;
+    tw.receipts = 0;
+  });
+  afterEach(async () => {
+    await t.deps.db.orm.execute(sql`UPDATE campaigns SET status = 'completed' WHERE status IN ('running', 'paused')`);
+  });
+
+  it('sends SMS through the twilio package and email over SMTP, once each, with the required headers and text', async () => {
+    const id = await campaign([{ channel: 'sms', templateId }, { channel: 'email', templateId }]);
+    await dispatcher().drain();
+    const d = await deliveries(id);
+    const by = (name: string, ch: string) => d.find((x) => x.contact_id === ids[name] && x.channel === ch)!;
+    expect(by('王小明', 'sms').status).toBe('sent');
+    expect(by('王小明', 'email').status).toBe('sent');
+    expect(by('张伟', 'email')).toMatchObject({ status: 'failed', reason: 'no email address' });
+    expect(by('赵敏', 'sms')).toMatchObject({ status: 'failed', reason: 'no mobile number' });
+    expect(tw.messages.size).toBe(3);
+    expect(smtp.messages.size).toBe(3);
+    const sms = [...tw.messages.values()].find((m) => m.to === '+8613800000001')!;
+    expect(sms.body.startsWith('【测试汽车4S店】王先生，诚邀您')).toBe(true);
+    expect(sms.body.endsWith('拒收请回复R')).toBe(true);
+    expect(sms.body).toContain(`${BASE}/r/${by('王小明', 'sms').token}`);
+    expect(sms.statusCallback).toBe(`${BASE}/webhooks/twilio/status?d=${by('王小明', 'sms').id}`);
+    const mail = [...smtp.messages.values()].find((m) => m.to.includes('li@example.cn'))!;
+    expect(mail.messageId).toBe(`<${by('李娜', 'email').id}@dm.example.cn>`);
+    expect(mail.raw).toMatch(/^List-Unsubscribe: <https:\/\/dm\.example\.cn\/u\/[0-9a-f-]{36}\.[A-Za-z0-9_-]+>\r?$/m);
+    expect(mail.raw).toMatch(/^List-Unsubscribe-Post: List-Unsubscribe=One-Click\r?$/m);
+    expect(mail.raw).toMatch(/Content-Type: text\/plain/);
+    expect(mail.raw).toMatch(/Content-Type: text\/html/);
+  });
+
+  it('escapes contact data in the HTML part', async () => {
+    await t.deps.db.orm.execute(sql`UPDATE contacts SET full_name = '<b>王</b>' WHERE id = ${ids['王小明']}::uuid`);
+    try {
+      const id = await campaign([{ channel: 'email', templateId }]);
+      await dispatcher().drain();
+      const [d] = (await deliveries(id)).filter((x) => x.contact_id === ids['王小明']);
+      const raw = smtp.messages.get(`<${d!.id}@dm.example.cn>`)!.raw;
+      expect(raw).not.toContain('<p><b>');
+      expect(raw).toMatch(/&lt;b&gt;/);
+    } finally {
+      await t.deps.db.orm.execute(sql`UPDATE contacts SET full_name = '王小明' WHERE id = ${ids['王小明']}::uuid`);
+    }
+  });
+
+  it('keeps a reproducible holdout group out of the outbox', async () => {
+    const a = await campaign([{ channel: 'sms', templateId }], { holdoutPct: 50, seed: 'spring-2027' });
+    const b = await campaign([{ channel: 'sms', templateId }], { holdoutPct: 50, seed: 'spring-2027' });
+    const held = async (id: string) =>
+      (await rows<{ contact_id: string }>(t.deps.db.orm, sql`SELECT contact_id FROM campaign_recipients WHERE campaign_id = ${id}::uuid AND holdout ORDER BY contact_id`)).map((r) => r.contact_id);
+    expect(await held(a)).toEqual(await held(b));
+    const da = await deliveries(a);
+    expect(da.length).toBe(4 - (await held(a)).length);
+    for (const h of await held(a)) expect(da.some((x) => x.contact_id === h)).toBe(false);
+  });
+
+  it('checks consent and suppression at send time, not only at launch', async () => {
+    const id = await campaign([{ channel: 'sms', templateId }]);
+    await t.deps.db.orm.insert(suppressions).values({ id: uuidv7(), dealerId: t.dealerId, channel: 'sms', target: 'phone', value: '+8613800000002', reason: 'unsubscribed', source: 'test', createdAt: T0 });
+    await t.deps.db.orm.execute(sql`UPDATE contacts SET sms_consent = 'revoked' WHERE id = ${ids['张伟']}::uuid`);
+    try {
+      await dispatcher().drain();
+      const d = await deliveries(id);
+      expect(d.find((x) => x.contact_id === ids['李娜'])).toMatchObject({ status: 'suppressed', reason: 'suppressed: unsubscribed' });
+      expect(d.find((x) => x.contact_id === ids['张伟'])).toMatchObject({ status: 'suppressed', reason: 'sms consent revoked' });
+      expect(d.find((x) => x.contact_id === ids['王小明'])!.status).toBe('sent');
+      expect([...tw.messages.values()].map((m) => m.to)).toEqual(['+8613800000001']);
+    } finally {
+      await t.deps.db.orm.execute(sql`DELETE FROM suppressions WHERE source = 'test'`);
+      await t.deps.db.orm.execute(sql`UPDATE contacts SET sms_consent = NULL WHERE id = ${ids['张伟']}::uuid`);
+    }
+  });
+
+  it('holds SMS during quiet hours until morning, and sends them then', async () => {
+    t.clock.set(new Date('2026-03-01T14:30:00Z')); // 22:30 in Shanghai
+    const id = await campaign([{ channel: 'sms', templateId }]);
+    await dispatcher().drain();
+    expect(tw.messages.size).toBe(0);
+    const held = await rows<{ status: string; next_attempt_at: Date | string; attempts: number }>(
+      t.deps.db.orm,
+      sql`SELECT status, next_attempt_at, attempts FROM outbox WHERE campaign_id = ${id}::uuid AND contact_id = ${ids['王小明']}::uuid`,
+    );
+    expect(held[0]!.status).toBe('pending');
+    expect(new Date(held[0]!.next_attempt_at).toISOString()).toBe('2026-03-02T00:00:00.000Z'); // 08:00 in Shanghai
+    expect(held[0]!.attempts).toBe(0);
+    t.clock.set(new Date('2026-03-02T00:00:30Z'));
+    await dispatcher().drain();
+    expect(tw.messages.size).toBe(3);
+  });
+
+  it('does not dispatch a paused campaign, resumes, and a cancelled one skips what is left', async () => {
+    const id = await campaign([{ channel: 'sms', templateId }]);
+    expect((await t.req('POST', `/v1/campaigns/${id}/pause`)).status).toBe(200);
+    await dispatcher().drain();
+    expect(tw.messages.size).toBe(0);
+    expect((await t.req('POST', `/v1/campaigns/${id}/resume`)).status).toBe(200);
+    await dispatcher().drain();
+    expect(tw.messages.size).toBe(3);
+    const other = await campaign([{ channel: 'email', templateId }]);
+    expect((await t.req('POST', `/v1/campaigns/${other}/cancel`)).status).toBe(200);
+    await dispatcher().drain();
+    expect(new Set((await deliveries(other)).map((d) => d.status))).toEqual(new Set(['skipped']));
+    expect((await t.req('POST', `/v1/campaigns/${other}/resume`)).status).toBe(409);
+  });
+
+  it('retries a provider outage with backoff, slows down on 429, and fails after the last attempt', async () => {
+    const id = await campaign([{ channel: 'sms', templateId }]);
+    tw.failNext(1, 503);
+    const d1 = dispatcher({ concurrency: 1, maxAttempts: 3 });
+    await d1.drain();
+    let d = await deliveries(id);
+    expect(d.filter((x) => x.status === 'pending')).toHaveLength(1);
+    expect(d.find((x) => x.status === 'pending')!.reason).toMatch(/provider unavailable \(503\)/);
+    t.clock.advance(60_000);
+    tw.failNext(1, 429);
+    await d1.drain();
+    d = await deliveries(id);
+    expect(d.find((x) => x.status === 'pending')!.reason).toMatch(/slow down/);
+    t.clock.advance(30_000);
+    tw.failNext(5, 500);
+    await d1.drain();
+    d = await deliveries(id);
+    const last = d.find((x) => x.status === 'failed' && x.channel === 'sms' && x.reason?.includes('gave up'));
+    expect(last?.attempts).toBe(3);
+    expect(tw.messages.size).toBe(2);
+  });
+
+  it('suppresses a number the provider reports as opted out (21610)', async () => {
+    const id = await campaign([{ channel: 'sms', templateId }]);
+    tw.failNext(1, 400, 21610);
+    await dispatcher({ concurrency: 1 }).drain();
+    const d = await deliveries(id);
+    const opted = d.find((x) => x.status === 'suppressed')!;
+    expect(opted.reason).toMatch(/21610/);
+    const s = await rows<{ value: string }>(t.deps.db.orm, sql`SELECT value FROM suppressions WHERE dealer_id = ${t.dealerId}::uuid AND source = 'provider'`);
+    expect(s).toHaveLength(1);
+    await t.deps.db.orm.execute(sql`DELETE FROM suppressions WHERE source = 'provider'`);
+  });
+
+  it('accepts signed status callbacks and refuses forged ones', async () => {
+    const id = await campaign([{ channel: 'sms', templateId }]);
+    await dispatcher().drain();
+    const [d] = (await deliveries(id)).filter((x) => x.status === 'sent');
+    const url = `${BASE}/webhooks/twilio/status?d=${d!.id}`;
+    const form = { MessageSid: 'SM1', MessageStatus: 'delivered' };
+    const post = (sig: string | null) =>
+      t.app.request(`/webhooks/twilio/status?d=${d!.id}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', ...(sig ? { 'x-twilio-signature': sig } : {}) },
+        body: new URLSearchParams(form).toString(),
+      });
+    expect((await post(null)).status).toBe(403);
+    expect((await post(twilio.getExpectedTwilioSignature('wrong-token', url, form))).status).toBe(403);
+    expect((await deliveries(id)).find((x) => x.id === d!.id)!.status).toBe('sent');
+    expect((await post(twilio.getExpectedTwilioSignature(AUTH, url, form))).status).toBe(204);
+    expect((await deliveries(id)).find((x) => x.id === d!.id)!.status).toBe('delivered');
+  });
+
+  it('opts a number out at once when it replies 退订 or STOP', async () => {
+    const id = await campaign([{ channel: 'sms', templateId }]);
+    await dispatcher().drain();
+    expect((await deliveries(id)).filter((x) => x.status === 'sent').length).toBe(3);
+    for (const [from, body] of [['+8613800000001', '退订'], ['+8613800000002', ' stop ']]) {
+      const form = { From: from!, Body: body!, To: '+15005550006' };
+      const res = await t.app.request('/webhooks/twilio/inbound', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH, `${BASE}/webhooks/twilio/inbound`, form) },
+        body: new URLSearchParams(form).toString(),
+      });
+      expect(res.status).toBe(200);
+    }
+    const s = await rows<{ value: string }>(t.deps.db.orm, sql`SELECT value FROM suppressions WHERE source = 'sms_reply' ORDER BY value`);
+    expect(s.map((r) => r.value)).toEqual(['+8613800000001', '+8613800000002']);
+    await t.deps.db.orm.execute(sql`DELETE FROM suppressions WHERE source = 'sms_reply'`);
+  });
+
+  it('re-sends the rows of a dispatcher that died holding them, and each recipient still gets one message', async () => {
+    const id = await campaign([{ channel: 'sms', templateId }, { channel: 'email', templateId }]);
+    // A dispatcher claims everything, sends half, and dies before recording any of it.
+    const claimed = await claimDue(t.deps.db.orm, t.clock.now(), 100, 60_000);
+    expect(claimed.length).toBe(8);
+    const half = dispatcher();
+    const deliver = (half as unknown as { deliver: (row: unknown, r: unknown, extra: unknown) => Promise<void> }).deliver.bind(half);
+    for (const row of claimed.slice(0, 4)) await deliver(row, await recipient(row.contact_id), { sms_consent: null, email_consent: null, household_key: null });
+    // …and died before its own records reached the database: the rows are still claimed.
+    await t.deps.db.orm.execute(sql`UPDATE outbox SET status = 'sending', sent_at = NULL, reason = NULL,
+      lease_until = ${new Date(T0.getTime() + 60_000).toISOString()}::timestamptz WHERE campaign_id = ${id}::uuid`);
+    const before = { sms: tw.receipts, mail: smtp.receipts };
+    expect(before.sms + before.mail).toBeGreaterThan(0);
+    // Nothing is due while the lease runs…
+    await dispatcher().drain();
+    expect(tw.receipts + smtp.receipts).toBe(before.sms + before.mail);
+    // …then another dispatcher takes the rows over and sends with the same delivery ids.
+    t.clock.advance(61_000);
+    await dispatcher().drain();
+    const d = await deliveries(id);
+    expect(d.filter((x) => x.status === 'sending')).toHaveLength(0);
+    expect(d.filter((x) => x.status === 'sent')).toHaveLength(6);
+    expect(tw.messages.size).toBe(3);
+    expect(smtp.messages.size).toBe(3);
+    expect(tw.receipts + smtp.receipts).toBeGreaterThan(6); // the retries did reach the providers
+  });
+
+  async function recipient(contactId: string) {
+    const { recipientsByIds } = await import('../../src/templates/context');
+    return (await recipientsByIds(t.deps.db.orm, t.dealerId, [contactId]))[0];
+  }
+});
