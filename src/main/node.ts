@@ -10,6 +10,7 @@ import { dealers } from '../db/schema';
 import { createDealer, issueApiToken } from '../dealers';
 import type { Deps } from '../http/context';
 import { resumeImports } from '../imports/service';
+import { channelsFromConfig, Dispatcher } from '../outbox/dispatcher';
 import { workerRenderer } from '../print/pool';
 import { resumePrintRuns } from '../print/runs';
 import { systemClock } from '../lib/clock';
@@ -42,6 +43,8 @@ async function main() {
   if (resumed) logger.info('resuming unfinished imports', { count: resumed });
   const runs = await resumePrintRuns(deps);
   if (runs) logger.info('resuming unfinished print runs', { count: runs });
+  const dispatcher = new Dispatcher(deps, channelsFromConfig(config, logger));
+  dispatcher.start();
 
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     logger.info('listening', { url: `http://localhost:${info.port}` });
@@ -49,6 +52,7 @@ async function main() {
   const stop = async (sig: string) => {
     logger.info('stopping', { signal: sig });
     server.close();
+    await dispatcher.stop();
     await deps.printRenderer?.close();
     await db.close().catch(() => {});
     process.exit(0);

@@ -5,8 +5,8 @@
 import { createHmac } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { rows } from '../db';
-import type { EmailProvider } from '../channels/email';
-import { notQuiet, parseQuietHours, smsSegments, smsText, type SmsProvider } from '../channels/sms';
+import { fileEmail, smtpEmail, type EmailProvider } from '../channels/email';
+import { fileSms, notQuiet, parseQuietHours, smsSegments, smsText, twilioSms, type SmsProvider } from '../channels/sms';
 import { ChannelError } from '../channels/types';
 import { suppress, suppressionFor } from '../contacts/suppression';
 import { getDealer } from '../dealers';
@@ -228,4 +228,17 @@ export class Dispatcher {
       return retryAt(db, row.id, new Date(now.getTime() + delay), e.message, true);
     }
   }
+}
+
+/** The channels the configuration names; files under OUTBOX_DIR when a provider is not configured. */
+export function channelsFromConfig(cfg: Deps['config'], logger: Deps['logger']): Channels {
+  const dir = cfg.OUTBOX_DIR;
+  const sms =
+    cfg.TWILIO_ACCOUNT_SID && cfg.TWILIO_AUTH_TOKEN && cfg.TWILIO_FROM
+      ? twilioSms({ accountSid: cfg.TWILIO_ACCOUNT_SID, authToken: cfg.TWILIO_AUTH_TOKEN, from: cfg.TWILIO_FROM, ...(cfg.TWILIO_API_BASE ? { apiBase: cfg.TWILIO_API_BASE } : {}) })
+      : fileSms(dir);
+  const email = cfg.SMTP_URL ? smtpEmail(cfg.SMTP_URL, { ratePerSecond: cfg.EMAIL_RATE_PER_SEC || undefined }) : fileEmail(dir);
+  if (sms.name === 'file') logger.warn('no SMS provider configured (TWILIO_*): SMS are written to a file and nothing leaves this machine', { file: `${dir}/sms.jsonl` });
+  if (email.name === 'file') logger.warn('no SMTP server configured (SMTP_URL): emails are written as .eml files and nothing leaves this machine', { dir: `${dir}/email` });
+  return { sms, email };
 }
