@@ -106,7 +106,11 @@ export function prepare(body: PrintBody, run: RunContext, images: Record<string,
           if (c.perPiece) variable.push({ kind: 'qr', el, render: c.render, path });
           else {
             const value = staticText(c.render, `${path}.value`);
-            if (value) shared.push(qrOp(el, value, H));
+            if (value) {
+              const q = tryQr(el, value, H);
+              if (typeof q === 'string') problems.push({ path: `${path}.value`, message: q });
+              else shared.push(q);
+            }
           }
           return;
         }
@@ -187,8 +191,9 @@ export function composePiece(t: PreparedTemplate, ctx: PieceContext): ComposedPi
         if (r.problem) problems.push(r.problem);
         ops.push(...r.ops);
       } else if (v.kind === 'qr') {
-        if (!value) problems.push('the QR code has nothing to encode');
-        else ops.push(qrOp(v.el, value, H));
+        const q = value ? tryQr(v.el, value, H) : 'the QR code has nothing to encode';
+        if (typeof q === 'string') problems.push(q);
+        else ops.push(q);
       } else {
         const digits = value.replace(/\s/g, '');
         if (digits.length > v.el.count) problems.push(`postcode "${digits}" has more than ${v.el.count} digits`);
@@ -235,8 +240,13 @@ function textOps(el: TextElement, raw: string, H: number): { ops: Op[]; problem?
   return { ops };
 }
 
-function qrOp(el: QrElement, value: string, H: number): Op {
-  return { op: 'qr', x: mm(el.x), y: H - mm(el.y + el.size), size: mm(el.size), matrix: qrMatrix(value) };
+/** The QR op, or why the value cannot be encoded (too long for any QR version at level M). */
+function tryQr(el: QrElement, value: string, H: number): Op | string {
+  try {
+    return { op: 'qr', x: mm(el.x), y: H - mm(el.y + el.size), size: mm(el.size), matrix: qrMatrix(value) };
+  } catch {
+    return `the QR code's text (${value.length} characters) is too long to encode`;
+  }
 }
 
 function imageOp(el: Extract<Element, { type: 'image' }>, info: ImageInfo, H: number): Op {

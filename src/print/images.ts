@@ -7,6 +7,8 @@ import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 
 export const MAX_IMAGE_BYTES = 10 * 1024 * 1024;
+/** Decoded size cap: a 10 MB file can still expand to gigabytes of pixels. 40 MP is A3 at 300 dpi with bleed. */
+export const MAX_IMAGE_PIXELS = 40_000_000;
 
 export class ImageError extends Error {}
 
@@ -31,6 +33,7 @@ export function imageType(bytes: Uint8Array): 'png' | 'jpeg' | null {
 /** Width, height and component count from a JPEG's frame header, and whether it has an Adobe marker. */
 function jpegInfo(b: Uint8Array): { width: number; height: number; components: number; adobe: boolean } {
   let i = 2;
+  if (b.length < 12) throw new ImageError('the JPEG is damaged (too short)');
   let adobe = false;
   while (i + 4 <= b.length) {
     if (b[i] !== 0xff) throw new ImageError('the JPEG is damaged (no marker where one was expected)');
@@ -42,6 +45,7 @@ function jpegInfo(b: Uint8Array): { width: number; height: number; components: n
     const len = (b[i + 2]! << 8) | b[i + 3]!;
     if (marker === 0xee && b[i + 4] === 0x41 && b[i + 5] === 0x64) adobe = true;
     if ((marker >= 0xc0 && marker <= 0xcf) && marker !== 0xc4 && marker !== 0xc8 && marker !== 0xcc) {
+      if (i + 10 > b.length) throw new ImageError('the JPEG is damaged (truncated frame header)');
       return { height: (b[i + 5]! << 8) | b[i + 6]!, width: (b[i + 7]! << 8) | b[i + 8]!, components: b[i + 9]!, adobe };
     }
     i += 2 + len;
@@ -53,6 +57,8 @@ function jpegInfo(b: Uint8Array): { width: number; height: number; components: n
 export function imageSize(bytes: Uint8Array): { width: number; height: number; type: 'png' | 'jpeg' } {
   const type = imageType(bytes);
   if (type === 'png') {
+    // Signature, then the IHDR chunk: length, "IHDR", width, height.
+    if (bytes.length < 33 || String.fromCharCode(...bytes.subarray(12, 16)) !== 'IHDR') throw new ImageError('the PNG is damaged (no image header)');
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     return { width: view.getUint32(16), height: view.getUint32(20), type };
   }
@@ -95,6 +101,10 @@ export function prepareImage(bytes: Uint8Array): PreparedImage {
   if (bytes.length > MAX_IMAGE_BYTES) throw new ImageError(`the image is larger than ${MAX_IMAGE_BYTES / 1024 / 1024} MB`);
   const type = imageType(bytes);
   if (!type) throw new ImageError('not a PNG or JPEG image');
+  const size = imageSize(bytes);
+  if (size.width * size.height > MAX_IMAGE_PIXELS)
+    throw new ImageError(`the image is ${size.width}×${size.height} pixels; at most ${MAX_IMAGE_PIXELS / 1_000_000} million pixels are accepted`);
+  if (size.width === 0 || size.height === 0) throw new ImageError('the image has no pixels');
   let rgba: Uint8Array;
   let width: number;
   let height: number;

@@ -70,32 +70,42 @@ interface Slot {
 export function workerRenderer(size = Math.max(1, availableParallelism())): Renderer {
   const waiting: (() => void)[] = [];
   let nextId = 1;
+  let closing = false;
+  const spawn = (url: URL, fonts: Record<string, Uint8Array>, slot: Slot): void => {
+    const worker = new Worker(url, {
+      workerData: { fonts },
+      // A bounded heap makes the collector keep up with a large file.
+      resourceLimits: { maxOldGenerationSizeMb: 128, maxYoungGenerationSizeMb: 4 },
+    });
+    slot.worker = worker;
+    slot.setupKey = null;
+    worker.on('message', (msg: { id: number; chunk?: Uint8Array; result?: RenderResult; error?: string }) => {
+      const p = slot.pending.get(msg.id);
+      if (!p) return;
+      if (msg.chunk) {
+        p.sink(msg.chunk);
+        return;
+      }
+      slot.pending.delete(msg.id);
+      if (msg.error !== undefined) p.reject(new Error(msg.error));
+      else p.resolve(msg.result!);
+    });
+    const fail = (e: Error): void => {
+      for (const p of slot.pending.values()) p.reject(e);
+      slot.pending.clear();
+    };
+    worker.on('error', fail);
+    // A worker that dies (out of memory, a crash) fails its file and is replaced.
+    worker.on('exit', (code) => {
+      fail(new Error(`print worker stopped (exit code ${code})`));
+      if (!closing && slot.worker === worker) spawn(url, fonts, slot);
+    });
+  };
   const slots: Promise<Slot[]> = workerModule().then((url) => {
     const fonts = sharedFontBytes();
     return Array.from({ length: size }, () => {
-      const worker = new Worker(url, {
-        workerData: { fonts },
-        // A bounded heap makes the collector keep up with a 5,000-piece file.
-        resourceLimits: { maxOldGenerationSizeMb: 64, maxYoungGenerationSizeMb: 4 },
-      });
-      const slot: Slot = { worker, busy: false, setupKey: null, pending: new Map() };
-      worker.on('message', (msg: { id: number; chunk?: Uint8Array; result?: RenderResult; error?: string }) => {
-        const p = slot.pending.get(msg.id);
-        if (!p) return;
-        if (msg.chunk) {
-          p.sink(msg.chunk);
-          return;
-        }
-        slot.pending.delete(msg.id);
-        if (msg.error !== undefined) p.reject(new Error(msg.error));
-        else p.resolve(msg.result!);
-      });
-      const fail = (e: Error): void => {
-        for (const p of slot.pending.values()) p.reject(e);
-        slot.pending.clear();
-      };
-      worker.on('error', fail);
-      worker.on('exit', (code) => fail(new Error(`print worker stopped (exit code ${code})`)));
+      const slot = { busy: false, setupKey: null, pending: new Map() } as unknown as Slot;
+      spawn(url, fonts, slot);
       return slot;
     });
   });
@@ -128,8 +138,9 @@ export function workerRenderer(size = Math.max(1, availableParallelism())): Rend
       }
     },
     async close() {
+      closing = true;
       const all = await slots;
-      await Promise.all(all.map((s) => s.worker.removeAllListeners('exit').terminate()));
+      await Promise.all(all.map((s) => s.worker.terminate()));
     },
   };
 }

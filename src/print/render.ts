@@ -21,9 +21,12 @@ export interface RenderSetup {
   title: string;
 }
 
+/** What differs from piece to piece; the dealer and campaign come from the setup. */
+export type PieceData = Pick<PieceContext, 'contact' | 'piece'>;
+
 export interface RenderTask {
   fileNo: number;
-  pieces: PieceContext[];
+  pieces: PieceData[];
 }
 
 export interface RenderResult {
@@ -42,7 +45,7 @@ export function preparedFor(setup: RenderSetup): PreparedTemplate {
   let t = prepared.get(setup.key);
   if (!t) {
     t = prepare(setup.body, setup.run, setup.imageInfo);
-    if (t.problems.length) throw new Error(`template problems: ${t.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
+    if (t.problems.length) throw new Error(`the template cannot be printed: ${t.problems.map((p) => `${p.path}: ${p.message}`).join('; ')}`);
     prepared.clear();
     prepared.set(setup.key, t);
   }
@@ -58,8 +61,8 @@ export async function renderFile(setup: RenderSetup, task: RenderTask, sink: Sin
   const placed: RenderResult['placed'] = [];
   const excluded: RenderResult['excluded'] = [];
   let file: PrintFile | null = null;
-  for (const [index, ctx] of task.pieces.entries()) {
-    const c = composePiece(template, ctx);
+  for (let index = 0; index < task.pieces.length; index++) {
+    const c = composePiece(template, { ...setup.run, ...task.pieces[index]! });
     if (c.problems.length) {
       excluded.push({ index, problems: c.problems });
       continue;

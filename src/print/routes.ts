@@ -10,7 +10,7 @@ import { and, asc, eq, gt } from 'drizzle-orm';
 import { printRuns } from '../db/schema-print';
 import { conflict, notFound } from '../lib/errors';
 import { sha256Hex } from '../lib/ids';
-import { cancelPrintRun, createPrintRun, getPrintRun, presentPrintRun, printRunBody } from './runs';
+import { cancelPrintRun, createPrintRun, getPrintRun, presentPrintRun, printRunBody, runLabel } from './runs';
 
 export const printRunRoutes = new Hono<AppEnv>();
 const write = requireRole('admin', 'marketer');
@@ -65,6 +65,6 @@ for (const [name, type] of [
   printRunRoutes.get(`/:id/${name}`, async (c) => {
     const run = await getPrintRun(c.get('deps'), c.get('auth').dealerId, uuidParam(c.req.param('id'), 'print run'));
     if (run.status !== 'completed') throw conflict('run_not_completed', `the print run is ${run.status}; ${name} is written when it completes`);
-    return streamStored(c, `print-runs/${run.dealerId}/${run.id}/${name}`, type, `${run.id.slice(0, 8)}-${name}`);
+    return streamStored(c, `print-runs/${run.dealerId}/${run.id}/${name}`, type, `${runLabel(run.id)}-${name}`);
   });
 }

@@ -86,14 +86,14 @@ export async function artworkOf(deps: Deps, dealerId: string, body: TemplateBody
 
 // ── bodies ────────────────────────────────────────────────────────────────────
 /** Parse and check a body: schema, Handlebars, variables, helpers, static text fit. 422 naming each problem. */
-export async function checkBody(deps: Deps, dealerId: string, raw: unknown): Promise<{ body: TemplateBody; artwork: Record<string, Uint8Array>; run: RunContext }> {
+export async function checkBody(deps: Deps, dealerId: string, raw: unknown, campaign: CampaignFields = {}): Promise<{ body: TemplateBody; artwork: Record<string, Uint8Array>; run: RunContext }> {
   const parsed = templateBodySchema.safeParse(raw);
   if (!parsed.success) {
     throw unprocessable('invalid_template', 'the template is not valid', issuesToDetails(parsed.error.issues as ZodIssue[], 'body'));
   }
   const body = parsed.data;
   const artwork = await artworkOf(deps, dealerId, body);
-  const run = await runContext(deps.db.orm, dealerId);
+  const run = await runContext(deps.db.orm, dealerId, campaign);
   const problems: { path: string; message: string }[] = [];
   if (isPrintBody(body)) {
     const t = prepareTemplate({ body, images: artwork, run });
