@@ -3,6 +3,7 @@
 import { Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { campaignRoutes } from './campaigns/routes';
+import { emailRoutes } from './channels/email-routes';
 import { webhookRoutes } from './channels/webhooks';
 import { contactRoutes, suppressionRoutes } from './contacts/routes';
 import { dealerRoutes } from './dealers/routes';
@@ -62,5 +63,6 @@ export function createApp(deps: Deps) {
   api.route('/campaigns', campaignRoutes);
   app.route('/v1', api);
   app.route('/webhooks', webhookRoutes);
+  app.route('/', emailRoutes);
   return app;
 }

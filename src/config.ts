@@ -40,6 +40,8 @@ const schema = z.object({
   SMS_OPT_OUT_EN: z.string().default('Reply STOP to opt out'),
   /** At most one marketing message per contact per channel in this many days, across campaigns. */
   FREQUENCY_CAP_DAYS: z.coerce.number().int().min(0).default(7),
+  /** Bearer token the MTA presents on POST /webhooks/email/bounce; unset: bounces are refused (503). */
+  BOUNCE_TOKEN: z.string().min(16).optional(),
   OUTBOX_DIR: z.string().default('./outbox'),
 });
 

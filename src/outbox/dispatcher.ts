@@ -2,16 +2,17 @@
 // suppression, frequency cap, quiet hours), renders the message, hands it to
 // the channel with its delivery id, and records what happened. One bad
 // recipient fails with its reason; the rest go on.
-import { createHmac } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { rows } from '../db';
 import { fileEmail, smtpEmail, type EmailProvider } from '../channels/email';
 import { fileSms, notQuiet, parseQuietHours, smsSegments, smsText, twilioSms, type SmsProvider } from '../channels/sms';
+import { unsubscribeUrl } from '../channels/links';
 import { ChannelError } from '../channels/types';
 import { suppress, suppressionFor } from '../contacts/suppression';
 import { getDealer } from '../dealers';
 import type { Deps } from '../http/context';
 import { errorField } from '../lib/log';
+import { RateLimiter } from '../lib/ratelimit';
 import type { RunContext } from '../print/compose';
 import { compileHtml, compileText, type Render } from '../templates/hbs';
 import { pieceContext, recipientsByIds, runContext, type RecipientRow } from '../templates/context';
@@ -45,17 +46,13 @@ export function backoffMs(attempts: number): number {
   return 60_000 * 4 ** Math.max(0, attempts - 1);
 }
 
-/** The signed one-click unsubscribe link of a delivery. */
-export function unsubscribeUrl(baseUrl: string, secret: string, deliveryId: string): string {
-  const sig = createHmac('sha256', secret).update(`unsubscribe:${deliveryId}`).digest('base64url').slice(0, 22);
-  return `${baseUrl.replace(/\/+$/, '')}/u/${deliveryId}.${sig}`;
-}
-
 export class Dispatcher {
   private readonly opts: DispatcherOptions;
   private readonly templates = new Map<string, Compiled>();
   private readonly dealers = new Map<string, { run: RunContext; timeZone: string }>();
   private stopped = false;
+  /** Per sender: the configured SMS rate (messages per second). */
+  private readonly smsRate: RateLimiter;
   private loop: Promise<void> | null = null;
 
   constructor(
@@ -64,6 +61,7 @@ export class Dispatcher {
     opts: Partial<DispatcherOptions> = {},
   ) {
     this.opts = { ...DEFAULTS, ...opts };
+    this.smsRate = new RateLimiter(deps.config.SMS_RATE_PER_SEC);
   }
 
   /** Claim and process one batch; the number of deliveries claimed. */
@@ -192,6 +190,7 @@ export class Dispatcher {
       if (row.channel === 'sms') {
         if (!t.sms) return markFinal(db, row.id, 'failed', 'the template has no SMS text');
         const body = smsText(t.sms(ctx, t.body.locale), { dealerName: dealer.run.dealer.name, locale: t.body.locale, optOutZh: cfg.SMS_OPT_OUT_ZH, optOutEn: cfg.SMS_OPT_OUT_EN });
+        await this.smsRate.take();
         const res = await this.channels.sms.send({
           deliveryId: row.id,
           to: address,

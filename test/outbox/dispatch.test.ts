@@ -21,6 +21,7 @@ const AUTH = 'test-auth-token-0123456789abcdef';
 const SID = 'AC00000000000000000000000000000001';
 const BASE = 'https://dm.example.cn';
 const OLD = new Date('2025-06-01T00:00:00Z');
+const BOUNCE = 'bounce-token-0123456789';
 
 const BODY = {
   purpose: 'test_drive',
@@ -69,7 +70,7 @@ describe.each(DB_KINDS)('campaign dispatch on %s', (kind) => {
   beforeAll(async () => {
     smtp = await startSmtpSink();
     tw = await startTwilioServer();
-    t = await createTestApp(kind, { PUBLIC_BASE_URL: BASE, TWILIO_AUTH_TOKEN: AUTH, FREQUENCY_CAP_DAYS: 0 });
+    t = await createTestApp(kind, { PUBLIC_BASE_URL: BASE, TWILIO_AUTH_TOKEN: AUTH, FREQUENCY_CAP_DAYS: 0, BOUNCE_TOKEN: BOUNCE });
     await add('王小明', { phone: '+8613800000001', email: 'wang@example.cn' });
     await add('李娜', { phone: '+8613800000002', email: 'li@example.cn', gender: 'female' });
     await add('张伟', { phone: '+8613800000003', email: null });
@@ -296,4 +297,94 @@ describe.each(DB_KINDS)('campaign dispatch on %s', (kind) => {
     const { recipientsByIds } = await import('../../src/templates/context');
     return (await recipientsByIds(t.deps.db.orm, t.dealerId, [contactId]))[0];
   }
+
+  it('unsubscribes with the signed one-click link (POST), shows a page on GET, and refuses a forged link', async () => {
+    const id = await campaign([{ channel: 'email', templateId }]);
+    await dispatcher().drain();
+    const [d] = (await deliveries(id)).filter((x) => x.contact_id === ids['李娜']);
+    const raw = smtp.messages.get(`<${d!.id}@dm.example.cn>`)!.raw;
+    const link = /^List-Unsubscribe: <([^>]+)>/m.exec(raw)![1]!;
+    const path = new URL(link).pathname;
+    const page = await t.app.request(path);
+    expect(page.status).toBe(200);
+    expect(await page.text()).toContain('<form method="post">');
+    const forged = path.replace(/\.[^.]+$/, '.AAAAAAAAAAAAAAAAAAAAAA');
+    expect((await t.app.request(forged, { method: 'POST', body: 'List-Unsubscribe=One-Click' })).status).toBe(404);
+    let s = await rows<{ value: string }>(t.deps.db.orm, sql`SELECT value FROM suppressions WHERE source = 'one_click'`);
+    expect(s).toHaveLength(0);
+    const ok = await t.app.request(path, { method: 'POST', headers: { 'content-type': 'application/x-www-form-urlencoded' }, body: 'List-Unsubscribe=One-Click' });
+    expect(ok.status).toBe(200);
+    s = await rows<{ value: string }>(t.deps.db.orm, sql`SELECT value FROM suppressions WHERE source = 'one_click'`);
+    expect(s.map((r) => r.value)).toEqual(['li@example.cn']);
+    await t.deps.db.orm.execute(sql`DELETE FROM suppressions WHERE source = 'one_click'`);
+  });
+
+  it('handles RFC 3464 bounces: 5.x.x fails the delivery and suppresses the address, 4.x.x tries again later', async () => {
+    const id = await campaign([{ channel: 'email', templateId }]);
+    await dispatcher().drain();
+    const d = (await deliveries(id)).filter((x) => x.status === 'sent');
+    const dsn = (deliveryId: string, rcpt: string, status: string) =>
+      [
+        'From: MAILER-DAEMON@mx.example.cn',
+        'Content-Type: multipart/report; report-type=delivery-status; boundary="b"',
+        '',
+        '--b',
+        'Content-Type: text/plain',
+        '',
+        'Delivery failed.',
+        '--b',
+        'Content-Type: message/delivery-status',
+        '',
+        'Reporting-MTA: dns; mx.example.cn',
+        '',
+        `Final-Recipient: rfc822; ${rcpt}`,
+        'Action: failed',
+        `Status: ${status}`,
+        '',
+        '--b',
+        'Content-Type: text/rfc822-headers',
+        '',
+        `Message-ID: <${deliveryId}@dm.example.cn>`,
+        '--b--',
+      ].join('\r\n');
+    const post = (body: string, token = BOUNCE) => t.app.request('/webhooks/email/bounce', { method: 'POST', headers: { authorization: `Bearer ${token}` }, body });
+    const wang = d.find((x) => x.contact_id === ids['王小明'])!;
+    const li = d.find((x) => x.contact_id === ids['李娜'])!;
+    expect((await post(dsn(wang.id, 'wang@example.cn', '5.1.1'), 'wrong-token-0123456789')).status).toBe(403);
+    expect((await post('hello')).status).toBe(400);
+    expect(await (await post(dsn(wang.id, 'wang@example.cn', '5.1.1'))).json()).toMatchObject({ matched: true, action: 'suppressed' });
+    expect(await (await post(dsn(li.id, 'li@example.cn', '4.2.2'))).json()).toMatchObject({ matched: true, action: 'retry' });
+    const after = await deliveries(id);
+    expect(after.find((x) => x.id === wang.id)).toMatchObject({ status: 'failed', reason: 'bounced (5.1.1)' });
+    expect(after.find((x) => x.id === li.id)).toMatchObject({ status: 'pending', reason: 'deferred (4.2.2)' });
+    const s = await rows<{ value: string; reason: string }>(t.deps.db.orm, sql`SELECT value, reason FROM suppressions WHERE source = 'bounce'`);
+    expect(s).toEqual([{ value: 'wang@example.cn', reason: 'bounced' }]);
+    // Later, the deferred one is sent again with the same delivery id.
+    t.clock.advance(2 * 60 * 60_000);
+    await dispatcher().drain();
+    expect((await deliveries(id)).find((x) => x.id === li.id)!.status).toBe('sent');
+    await t.deps.db.orm.execute(sql`DELETE FROM suppressions WHERE source = 'bounce'`);
+  });
+
+  it('applies the frequency cap across campaigns: one message per contact per channel in 7 days', async () => {
+    t.deps.config.FREQUENCY_CAP_DAYS = 7;
+    // Two months on (at 10:00 local): earlier tests' messages are outside the window.
+    t.clock.set(new Date(T0.getTime() + 60 * 86_400_000));
+    try {
+      const first = await campaign([{ channel: 'sms', templateId }]);
+      await dispatcher().drain();
+      expect((await deliveries(first)).filter((x) => x.status === 'sent')).toHaveLength(3);
+      t.clock.advance(6 * 86_400_000);
+      const second = await campaign([{ channel: 'sms', templateId }]);
+      await dispatcher().drain();
+      const d2 = await deliveries(second);
+      expect(d2.filter((x) => x.status === 'skipped').map((x) => x.reason)).toEqual(Array(3).fill('frequency cap: another sms within 7 days'));
+      t.clock.advance(2 * 86_400_000);
+      const third = await campaign([{ channel: 'sms', templateId }]);
+      await dispatcher().drain();
+      expect((await deliveries(third)).filter((x) => x.status === 'sent')).toHaveLength(3);
+    } finally {
+      t.deps.config.FREQUENCY_CAP_DAYS = 0;
+    }
+  });
 });
