@@ -120,13 +120,33 @@ export async function suppressionFor(db: Tx, dealerId: string, channel: Channel,
  * deadlock against the row locks an import batch takes.
  */
 export async function lockSuppressionFlags(tx: Tx, dealerId: string): Promise<void> {
-  await tx.execute(sql`SELECT pg_advisory_xact_lock(hashtextextended(${`suppression-flags:${dealerId}`}::text, 0))`);
+  await tx.execute(sql`SELECT FROM ${suppressionFlagsLock(dealerId)}`);
+}
+
+/** The lock as an SQL function call, for a caller to take it within a statement it runs anyway. */
+export function suppressionFlagsLock(dealerId: string): SQL {
+  return sql`pg_advisory_xact_lock(hashtextextended(${`suppression-flags:${dealerId}`}::text, 0))`;
+}
+
+/** A contact just inserted (every flag false), with the addresses written. */
+export interface InsertedContact {
+  id: string;
+  phone: string | null;
+  email: string | null;
+  householdKey: string | null;
 }
 
 /** Which contacts of the dealer to recompute. */
 export type FlagScope =
-  /** these contacts (new, or given another phone, email or household) */
+  /** these contacts (e.g. given another phone, email or household) */
   | { contactIds: readonly string[] }
+  /**
+   * contacts just inserted in this transaction: only those whose id or an
+   * address is the value of some suppression are recomputed (no suppression
+   * names the rest, so their flags stay false), which spares an import batch a
+   * read of every row it wrote
+   */
+  | { inserted: readonly InsertedContact[] }
   /** the contacts this address names (a suppression added or lifted) */
   | { target: SuppressionTarget; value: string }
   /** every contact (after suppressions were written in bulk, or to repair) */
@@ -158,6 +178,37 @@ function namedPairs(contactRows: SQL, dealer: SQL, where: SQL = sql`TRUE`): SQL 
   );
 }
 
+/** The inserted contacts whose id, phone, email or household is the value of some suppression of the dealer (any channel). */
+async function possiblyNamed(tx: Tx, dealer: SQL, inserted: readonly InsertedContact[]): Promise<string[]> {
+  if (inserted.length === 0) return [];
+  // A dealer without suppressions (a first import, often) is done in one probe.
+  if (!(await rows(tx, sql`SELECT 1 AS one FROM suppressions WHERE dealer_id = ${dealer} LIMIT 1`)).length) return [];
+  const SEP = '\u0001';
+  const idsByKey = new Map<string, string[]>();
+  const add = (target: SuppressionTarget, value: string | null, id: string) => {
+    if (!value) return;
+    const k = `${target}${SEP}${value}`;
+    const ids = idsByKey.get(k);
+    if (ids) ids.push(id);
+    else idsByKey.set(k, [id]);
+  };
+  for (const c of inserted) {
+    add('contact', c.id, c.id);
+    add('phone', c.phone, c.id);
+    add('email', c.email, c.id);
+    add('household', c.householdKey, c.id);
+  }
+  const pairs = [...idsByKey.keys()].map((k) => k.split(SEP) as [string, string]);
+  const hits = await rows<{ target: string; value: string }>(
+    tx,
+    sql`SELECT DISTINCT s.target, s.value FROM suppressions s
+        JOIN unnest(${sql.param(pairs.map((p) => p[0]))}::text[], ${sql.param(pairs.map((p) => p[1]))}::text[]) AS k(target, value)
+          ON s.target = k.target AND s.value = k.value
+        WHERE s.dealer_id = ${dealer}`,
+  );
+  return [...new Set(hits.flatMap((h) => idsByKey.get(`${h.target}${SEP}${h.value}`) ?? []))];
+}
+
 /**
  * Recompute mail_suppressed, sms_suppressed and email_suppressed for the
  * contacts in scope, from the suppressions table. Writes only the contacts whose
@@ -170,6 +221,9 @@ export async function refreshSuppressionFlags(tx: Tx, dealerId: string, scope: F
     // The contacts flagged now, and those some suppression names.
     inScope = sql`(t.mail_suppressed OR t.sms_suppressed OR t.email_suppressed
       OR t.id IN (SELECT n.id FROM (${namedPairs(sql`contacts`, dealer, sql`t.dealer_id = ${dealer}`)}) n))`;
+  } else if ('inserted' in scope) {
+    const ids = await possiblyNamed(tx, dealer, scope.inserted);
+    return ids.length ? refreshSuppressionFlags(tx, dealerId, { contactIds: ids }) : 0;
   } else if ('contactIds' in scope) {
     if (scope.contactIds.length === 0) return 0;
     inScope = sql`t.id = ANY(${sql.param([...scope.contactIds])}::uuid[])`;

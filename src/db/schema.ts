@@ -137,23 +137,29 @@ export const contacts = pgTable(
   // Few indexes, on purpose: each one costs every imported row. The key
   // lookups that dedupe needs are partial (most rows lack an email).
   (t) => [
-    // Trailing columns let segment counts answer from an index alone.
-    // A rule that must look at every contact (an OR across birthday and
-    // insurance, say) scans this one: birthday month, SMS suppression and the
-    // insurance span, in id order. The month is stored as the exact expression
-    // the rule compiler writes, so the scan reads it instead of computing it.
+    // Trailing columns let segment counts answer from this index alone, in one
+    // pass in id order: the common rules ("prior owners who bought more than N
+    // years ago, reachable by SMS"; "birthday in March not suppressed, or
+    // insurance due") read kind, SMS consent, phone, the SMS flag, the first
+    // purchase, the insurance span and the birthday month. The month is stored
+    // as the exact expression the rule compiler writes, so the scan reads it
+    // instead of computing it. Entries arrive in id order (UUIDv7): an import
+    // appends to this index. A second index keyed on kind and first purchase
+    // made the replacement count one range (~30% faster) but cost ~15% more
+    // per imported contact, its entries landing all over the tree.
     index('contacts_dealer_id_idx').on(
       t.dealerId,
       t.id,
       sql`((extract(month from ${t.birthday}))::int)`,
       t.birthday,
+      t.kind,
+      t.smsConsent,
+      t.phone,
       t.smsSuppressed,
+      t.firstPurchaseDate,
       t.firstInsuranceExpiry,
       t.lastInsuranceExpiry,
     ),
-    // Kind, then the first purchase: "prior owners who bought more than N years
-    // ago, reachable by SMS" is one range of this index.
-    index('contacts_kind_idx').on(t.dealerId, t.kind, t.firstPurchaseDate, t.smsConsent, t.smsSuppressed, t.phone),
     index('contacts_phone_idx').on(t.dealerId, t.phone, t.id).where(sql`${t.phone} IS NOT NULL`),
     index('contacts_email_idx').on(t.dealerId, t.email).where(sql`${t.email} IS NOT NULL`),
     index('contacts_household_idx').on(t.dealerId, t.householdKey).where(sql`${t.householdKey} IS NOT NULL`),

@@ -8,7 +8,7 @@ import { sql } from 'drizzle-orm';
 import { rows, type Database, type Tx } from '../db';
 import { copyRows, type CopyValue } from '../db/bulk';
 import { uuidv7 } from '../lib/ids';
-import { lockSuppressionFlags, refreshSuppressionFlags } from '../contacts/suppression';
+import { refreshSuppressionFlags } from '../contacts/suppression';
 import { CHANNELS, MERGEABLE_FIELDS, type Channel, type ContactInput, type ContactKind } from '../contacts/types';
 import { refreshVehicleDates, VEHICLE_SPAN_COLUMNS, vehicleSpan, type VehicleDates } from '../contacts/vehicle-dates';
 import type { PhaseTimer } from '../lib/timer';
@@ -103,6 +103,13 @@ const nhKey = (n: string | null, h: string | null) => (n && h ? `${n}\u0001${h}`
 /** The addresses a suppression can name (besides the id). */
 const addressKeys = (r: Rec) => `${r.fields.phone ?? ''}\u0001${r.fields.email ?? ''}\u0001${r.householdKey ?? ''}`;
 
+/**
+ * Merge one batch in the caller's transaction, which must already hold the
+ * dealer's suppression-flags lock (lockSuppressionFlags; the import job takes
+ * it with the batch's first statement): a suppression added meanwhile then
+ * waits for this batch, or this batch for it, and the flags of the contacts it
+ * writes account for every suppression.
+ */
 export async function mergeBatch(
   tx: Tx,
   p: { db: Database; dealerId: string; importId: string; consentSource: string; now: Date; seen?: Bloom; timer?: PhaseTimer },
@@ -112,10 +119,6 @@ export async function mergeBatch(
   // postgres.js cannot type a bare Date parameter inside raw SQL.
   const nowTs = sql`${p.now.toISOString()}::timestamptz`;
   if (batch.length === 0) return counts;
-  // Before any contact row lock: a suppression added meanwhile waits for this
-  // batch (or this batch for it), so the suppressed flags of the contacts it
-  // writes see every suppression (see lockSuppressionFlags).
-  await lockSuppressionFlags(tx, p.dealerId);
 
   const phones = new Set<string>();
   const emails = new Set<string>();
@@ -323,9 +326,15 @@ export async function mergeBatch(
   p.timer?.lap('updateContacts');
   // New contacts, and known ones whose phone, email or household changed, may
   // be named by a suppression (or no longer be).
-  const rekeyed = [...createdIds];
-  for (const r of dirty) if (r.loadedKeys !== addressKeys(r)) rekeyed.push(r.id);
-  await refreshSuppressionFlags(tx, p.dealerId, { contactIds: rekeyed });
+  await refreshSuppressionFlags(tx, p.dealerId, {
+    inserted: created.map((r) => ({
+      id: r.id,
+      phone: r.fields.phone as string | null,
+      email: r.fields.email as string | null,
+      householdKey: r.householdKey,
+    })),
+  });
+  await refreshSuppressionFlags(tx, p.dealerId, { contactIds: [...dirty].filter((r) => r.loadedKeys !== addressKeys(r)).map((r) => r.id) });
   p.timer?.lap('flags');
   const newVehicles = [...vehicles.values()].filter((v) => !v.known);
   const knownVehicles = [...vehicles.values()].filter((v) => v.known);

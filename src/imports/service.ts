@@ -4,6 +4,7 @@
 import { and, asc, desc, eq, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Deps } from '../http/context';
+import { suppressionFlagsLock } from '../contacts/suppression';
 import { CONTACT_KINDS, type ContactKind } from '../contacts/types';
 import { importErrors, imports, dealers } from '../db/schema';
 import { AppError, notFound, payloadTooLarge } from '../lib/errors';
@@ -262,7 +263,13 @@ export async function runImport(deps: Deps, id: string, signal: AbortSignal): Pr
       const rejected = e.length;
       const now = clock.now();
       await db.orm.transaction(async (tx) => {
-        const [cur] = await tx.select({ status: imports.status }).from(imports).where(eq(imports.id, id)).for('update');
+        // The batch's first statement also takes the dealer's suppression-flags
+        // lock, before any contact row lock; mergeBatch relies on it.
+        const [cur] = await tx
+          .select({ status: imports.status })
+          .from(imports)
+          .where(and(eq(imports.id, id), sql`EXISTS (SELECT FROM ${suppressionFlagsLock(job.dealerId)})`))
+          .for('update');
         if (cur?.status !== 'merging') throw new Cancelled();
         const c = await mergeBatch(tx, { db, dealerId: job.dealerId, importId: id, consentSource, now, seen, timer }, b);
         if (e.length) {

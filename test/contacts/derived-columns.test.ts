@@ -10,6 +10,7 @@
 // After every step the whole table is also checked against the definition.
 import { sql } from 'drizzle-orm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { suppress } from '../../src/contacts/suppression';
 import { rows } from '../../src/db';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { DB_KINDS } from '../helpers/db';
@@ -165,5 +166,26 @@ describe.each(DB_KINDS)('derived contact columns on %s', (kind) => {
     expect(await pv({ not_suppressed: 'sms' })).toEqual(['周杰', '郑爽', '钱程'].sort());
     expect(await pv({ not_suppressed: 'email' })).toEqual(['吴磊', '郑爽'].sort());
     expect(await pv({ not_suppressed: 'mail' })).toEqual(['周杰', '吴磊', '郑爽', '钱程'].sort());
+  });
+
+  // Two connections are needed to interleave them: PostgreSQL only.
+  it.runIf(kind === 'postgres')('a suppression made while an import batch runs is not missed by either', async () => {
+    const d = await newDealer(t);
+    const db = t.deps.db.orm;
+    await db.transaction(async (tx) => {
+      // Suppress a phone, and keep the transaction open…
+      await suppress(tx, t.clock, d.dealerId, { channel: 'sms', target: 'phone', value: '+8613800000021', reason: 'unsubscribed', source: 'test' });
+      // …while an import of that phone starts: its batch must wait for this transaction,
+      // because until it commits the batch cannot see the suppression.
+      await d.upload(utf8(csvText([['姓名', '手机'], ['冯伟', '13800000021'], ['陈晨', '13800000022']])));
+      const waiting = async () =>
+        Number((await rows<{ n: number | string }>(db, sql`SELECT count(*) AS n FROM pg_locks WHERE locktype = 'advisory' AND NOT granted`))[0]!.n);
+      for (let i = 0; i < 200 && (await waiting()) === 0; i++) await new Promise((r) => setTimeout(r, 25));
+      expect(await waiting()).toBe(1);
+    });
+    await t.deps.jobs.idle();
+    expect(await flags(d, '冯伟')).toEqual({ mail: false, sms: true, email: false });
+    expect(await flags(d, '陈晨')).toEqual(none);
+    expect(await derivedDrift(t.deps.db.orm)).toEqual([]);
   });
 });
