@@ -46,8 +46,8 @@ export function createApp(deps: Deps) {
     })(c, next);
   });
   // Lists, segments and templates hold personal data or drive sends: printers
-  // see only the print jobs released to them.
-  for (const path of ['/imports', '/contacts', '/suppressions', '/segments', '/templates', '/assets', '/print-runs', '/dealer/print-profile', '/campaigns']) {
+  // see only the print jobs released to them (src/print/routes.ts).
+  for (const path of ['/imports', '/contacts', '/suppressions', '/segments', '/templates', '/assets', '/dealer/print-profile', '/campaigns']) {
     api.use(path, requireRole('admin', 'marketer', 'manager'));
     api.use(`${path}/*`, requireRole('admin', 'marketer', 'manager'));
   }

@@ -38,6 +38,8 @@ const schema = z.object({
   SMS_QUIET_HOURS: z.string().regex(/^\d{1,2}:\d{2}-\d{1,2}:\d{2}$/).default('21:00-08:00'),
   SMS_OPT_OUT_ZH: z.string().default('拒收请回复R'),
   SMS_OPT_OUT_EN: z.string().default('Reply STOP to opt out'),
+  /** Price of one SMS segment, for pre-launch estimates (in the dealer's currency). */
+  SMS_SEGMENT_COST: z.coerce.number().min(0).default(0.05),
   /** At most one marketing message per contact per channel in this many days, across campaigns. */
   FREQUENCY_CAP_DAYS: z.coerce.number().int().min(0).default(7),
   /** Bearer token the MTA presents on POST /webhooks/email/bounce; unset: bounces are refused (503). */

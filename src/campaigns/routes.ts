@@ -5,7 +5,8 @@ import { idempotent } from '../http/idempotency';
 import { requireRole } from '../http/tenancy';
 import { jsonBody, uuidParam } from '../http/validate';
 import { sha256Hex } from '../lib/ids';
-import { campaignBody, campaignProgress, changeStatus, createCampaign, getCampaign, launchCampaign, presentCampaign } from './service';
+import { notFound } from '../lib/errors';
+import { approveProof, campaignBody, campaignProgress, changeStatus, createCampaign, getCampaign, launchCampaign, presentCampaign, previewCampaign, updateCampaign } from './service';
 
 export const campaignRoutes = new Hono<AppEnv>();
 const write = requireRole('admin', 'marketer');
@@ -23,9 +24,24 @@ campaignRoutes.get('/:id', async (c) => {
   return c.json({ ...presentCampaign(row), ...(await campaignProgress(deps, row.id)) });
 });
 
+campaignRoutes.put('/:id', write, async (c) => {
+  const input = await jsonBody(c, campaignBody);
+  return c.json(presentCampaign(await updateCampaign(c.get('deps'), c.get('auth').dealerId, uuidParam(c.req.param('id'), 'campaign'), input)));
+});
+
+/** What launching would do: recipients per channel after consent, suppression and caps; SMS segments and cost; print pieces. */
+campaignRoutes.get('/:id/preview', async (c) => c.json(await previewCampaign(c.get('deps'), c.get('auth').dealerId, uuidParam(c.req.param('id'), 'campaign'))));
+
 campaignRoutes.post('/:id/launch', write, async (c) => {
   const row = await launchCampaign(c.get('deps'), c.get('auth').dealerId, uuidParam(c.req.param('id'), 'campaign'));
   return c.json(presentCampaign(row));
+});
+
+campaignRoutes.post('/:id/waves/:seq/approve-proof', write, async (c) => {
+  const seq = Number(c.req.param('seq'));
+  if (!Number.isInteger(seq) || seq < 1) throw notFound('print wave');
+  const w = await approveProof(c.get('deps'), c.get('auth').dealerId, uuidParam(c.req.param('id'), 'campaign'), seq, c.get('auth').tokenId);
+  return c.json({ seq: w.seq, proofApprovedAt: w.proofApprovedAt!.toISOString() });
 });
 
 for (const action of ['pause', 'resume', 'cancel'] as const) {

@@ -15,14 +15,18 @@ import { conflict, notFound, unprocessable } from '../lib/errors';
 import { randomToken, trackingToken, uuidv7 } from '../lib/ids';
 import type { Rule } from '../segments/rules';
 import { segmentContactIds } from '../segments/service';
-import { getVersion } from '../templates/service';
+import { createPrintRun } from '../print/runs';
+import { getVersion, getVersionById } from '../templates/service';
+import { pieceContext, recipientsByIds, runContext } from '../templates/context';
+import { compileText } from '../templates/hbs';
+import { smsSegments, smsText } from '../channels/sms';
 
 export type CampaignRow = typeof campaigns.$inferSelect;
 
 const uuid = z.string().uuid();
 export const waveInput = z.object({
-  /** SMS and email today; print waves go through print runs. */
-  channel: z.enum(['sms', 'email']),
+  /** mail: a print wave (a print run of the campaign's recipients, then a print job). */
+  channel: z.enum(['mail', 'sms', 'email']),
   templateId: uuid,
   version: z.number().int().min(1).optional(),
   /** ISO time; now when absent. */
@@ -47,8 +51,9 @@ export async function createCampaign(deps: Deps, dealerId: string, input: Campai
   const pinned: (z.infer<typeof waveInput> & { versionId: string })[] = [];
   for (const [i, w] of input.waves.entries()) {
     const v = await getVersion(db, dealerId, w.templateId, w.version ?? 'latest');
-    if (!v.body[w.channel]) {
-      throw unprocessable('template_lacks_channel', `wave ${i + 1}: template "${v.template.name}" v${v.version.version} has no ${w.channel} content`, [
+    const part = w.channel === 'mail' ? v.body.layout : v.body[w.channel];
+    if (!part) {
+      throw unprocessable('template_lacks_channel', `wave ${i + 1}: template "${v.template.name}" v${v.version.version} has no ${w.channel === 'mail' ? 'print layout' : `${w.channel} content`}`, [
         { path: `waves[${i}].templateId`, message: `no ${w.channel} content` },
       ]);
     }
@@ -93,7 +98,7 @@ const BATCH = 5000;
 export async function launchCampaign(deps: Deps, dealerId: string, id: string): Promise<CampaignRow> {
   const db = deps.db;
   const now = deps.clock.now();
-  return db.orm.transaction(async (tx) => {
+  const launched = await db.orm.transaction(async (tx) => {
     const [c] = await tx.select().from(campaigns).where(and(eq(campaigns.dealerId, dealerId), eq(campaigns.id, id))).for('update');
     if (!c) throw notFound('campaign');
     if (c.status !== 'draft') throw conflict('campaign_not_draft', `the campaign is ${c.status}; only a draft can be launched`);
@@ -107,7 +112,13 @@ export async function launchCampaign(deps: Deps, dealerId: string, id: string): 
         (('x' || substr(md5(${c.seed} || m.id::text), 1, 8))::bit(32)::bigint % 100) < ${c.holdoutPct}
       FROM (${members}) m`);
     const ws = await tx.select().from(waves).where(eq(waves.campaignId, id)).orderBy(asc(waves.seq));
+    const unapproved = ws.filter((w) => w.channel === 'mail' && !w.proofApprovedAt);
+    if (unapproved.length) {
+      throw conflict('proof_not_approved', `approve the proof of print wave ${unapproved.map((w) => w.seq).join(', ')} before launch`, unapproved.map((w) => ({ path: `waves[${w.seq - 1}]`, message: 'proof not approved' })));
+    }
     for (const w of ws) {
+      // Print waves: the print run (made below, after this commits) holds the pieces.
+      if (w.channel === 'mail') continue;
       let after = '00000000-0000-0000-0000-000000000000';
       for (;;) {
         const batch = await rows<{ contact_id: string }>(
@@ -128,8 +139,32 @@ export async function launchCampaign(deps: Deps, dealerId: string, id: string): 
       await tx.update(waves).set({ status: 'queued' }).where(eq(waves.id, w.id));
     }
     const [updated] = await tx.update(campaigns).set({ status: 'running', launchedAt: now, updatedAt: now }).where(eq(campaigns.id, id)).returning();
-    return updated!;
+    return { campaign: updated!, printWaves: ws.filter((w) => w.channel === 'mail') };
   });
+  for (const w of launched.printWaves) {
+    const v = await getVersionById(db.orm, dealerId, w.templateVersionId);
+    const run = await createPrintRun(
+      deps,
+      dealerId,
+      { templateId: v.version.templateId, version: v.version.version, audience: { segmentId: launched.campaign.segmentId! }, piecesPerFile: 5000, cropMarks: true, title: `${launched.campaign.name} — wave ${w.seq}` },
+      { campaignId: id, waveId: w.id },
+    );
+    await db.orm.update(waves).set({ status: 'printing', printRunId: run.id }).where(eq(waves.id, w.id));
+  }
+  return launched.campaign;
+}
+
+/** Approve the proof of a print wave's pinned template version (draft campaigns only). */
+export async function approveProof(deps: Deps, dealerId: string, id: string, seq: number, approvedBy: string) {
+  const c = await getCampaign(deps, dealerId, id);
+  if (c.status !== 'draft') throw conflict('campaign_not_draft', `the campaign is ${c.status}; proofs are approved before launch`);
+  const [w] = await deps.db.orm
+    .update(waves)
+    .set({ proofApprovedAt: deps.clock.now(), proofApprovedBy: approvedBy })
+    .where(and(eq(waves.campaignId, id), eq(waves.seq, seq), eq(waves.channel, 'mail')))
+    .returning();
+  if (!w) throw notFound('print wave');
+  return w;
 }
 
 const TRANSITIONS: Record<string, { from: string[]; to: string }> = {
@@ -177,6 +212,8 @@ export async function campaignProgress(deps: Deps, id: string) {
       channel: w.channel,
       templateVersionId: w.templateVersionId,
       scheduledAt: w.scheduledAt.toISOString(),
+      proofApprovedAt: w.proofApprovedAt?.toISOString() ?? null,
+      printRunId: w.printRunId,
       deliveries: Object.fromEntries(byStatus.filter((s) => s.wave_id === w.id).map((s) => [s.status, s.n])),
     })),
   };
@@ -198,3 +235,83 @@ export function presentCampaign(c: CampaignRow) {
   };
 }
 
+
+/** Edit a draft (name, holdout, waves); a launched campaign is refused with 409, never changed under the dispatcher. */
+export async function updateCampaign(deps: Deps, dealerId: string, id: string, input: CampaignInput): Promise<CampaignRow> {
+  const c = await getCampaign(deps, dealerId, id);
+  if (c.status !== 'draft') throw conflict('campaign_not_draft', `the campaign is ${c.status}; only a draft can be edited (pause or cancel it instead)`);
+  const fresh = await createCampaign(deps, dealerId, input);
+  // Keep the id: move the new waves over and drop the scratch row, in one transaction.
+  return deps.db.orm.transaction(async (tx) => {
+    await tx.delete(waves).where(eq(waves.campaignId, id));
+    await tx.update(waves).set({ campaignId: id }).where(eq(waves.campaignId, fresh.id));
+    await tx.delete(campaigns).where(eq(campaigns.id, fresh.id));
+    const [u] = await tx
+      .update(campaigns)
+      .set({ name: input.name, purpose: input.purpose, segmentId: input.segmentId, holdoutPct: input.holdoutPct, ...(input.seed ? { seed: input.seed } : {}), updatedAt: deps.clock.now() })
+      .where(and(eq(campaigns.id, id), eq(campaigns.status, 'draft')))
+      .returning();
+    if (!u) throw conflict('campaign_not_draft', 'the campaign was launched meanwhile');
+    return u;
+  });
+}
+
+/**
+ * What launching would do now: recipients and holdout, and per wave the
+ * reachable recipients after consent, suppression and the frequency cap; for
+ * SMS the segments and estimated cost (from the rendered messages of a sample);
+ * for print the pieces and files.
+ */
+export async function previewCampaign(deps: Deps, dealerId: string, id: string) {
+  const db = deps.db.orm;
+  const c = await getCampaign(deps, dealerId, id);
+  const [seg] = await db.select().from(segments).where(and(eq(segments.dealerId, dealerId), eq(segments.id, c.segmentId!)));
+  if (!seg) throw notFound('segment');
+  const now = deps.clock.now();
+  const dealer = await getDealer(db, dealerId);
+  const members = segmentContactIds(db, dealerId, seg.rule as Rule, localDate(now, dealer!.timezone));
+  const since = new Date(now.getTime() - deps.config.FREQUENCY_CAP_DAYS * 86_400_000).toISOString();
+  const [a] = await rows<{ recipients: number; holdout: number; sms: number; email: number; mail: number; sms_capped: number; email_capped: number }>(
+    db,
+    sql`WITH m AS (
+          SELECT c.*, (('x' || substr(md5(${c.seed} || c.id::text), 1, 8))::bit(32)::bigint % 100) < ${c.holdoutPct} AS holdout
+          FROM contacts c WHERE c.id IN (${members}))
+        SELECT count(*)::int AS recipients, count(*) FILTER (WHERE holdout)::int AS holdout,
+          count(*) FILTER (WHERE NOT holdout AND phone_e164 IS NOT NULL AND coalesce(sms_consent, '') <> 'revoked' AND NOT sms_suppressed)::int AS sms,
+          count(*) FILTER (WHERE NOT holdout AND email IS NOT NULL AND coalesce(email_consent, '') <> 'revoked' AND NOT email_suppressed)::int AS email,
+          count(*) FILTER (WHERE NOT holdout AND coalesce(street, '') <> '' AND coalesce(postcode, '') <> '' AND NOT mail_suppressed)::int AS mail,
+          count(*) FILTER (WHERE NOT holdout AND ${deps.config.FREQUENCY_CAP_DAYS > 0} AND EXISTS (SELECT 1 FROM outbox o WHERE o.dealer_id = m.dealer_id AND o.contact_id = m.id AND o.channel = 'sms' AND o.status IN ('sent', 'delivered') AND o.sent_at >= ${since}::timestamptz))::int AS sms_capped,
+          count(*) FILTER (WHERE NOT holdout AND ${deps.config.FREQUENCY_CAP_DAYS > 0} AND EXISTS (SELECT 1 FROM outbox o WHERE o.dealer_id = m.dealer_id AND o.contact_id = m.id AND o.channel = 'email' AND o.status IN ('sent', 'delivered') AND o.sent_at >= ${since}::timestamptz))::int AS email_capped
+        FROM m`,
+  );
+  const ws = await db.select().from(waves).where(eq(waves.campaignId, id)).orderBy(asc(waves.seq));
+  const run = await runContext(db, dealerId);
+  const out = [];
+  for (const w of ws) {
+    const { body } = await getVersionById(db, dealerId, w.templateVersionId);
+    if (w.channel === 'mail') {
+      out.push({ seq: w.seq, channel: w.channel, pieces: a!.mail, files: Math.ceil(a!.mail / 5000), piecesPerFile: 5000, proofApproved: !!w.proofApprovedAt });
+      continue;
+    }
+    const reachable = w.channel === 'sms' ? a!.sms - a!.sms_capped : a!.email - a!.email_capped;
+    const entry: Record<string, unknown> = { seq: w.seq, channel: w.channel, reachable, frequencyCapped: w.channel === 'sms' ? a!.sms_capped : a!.email_capped };
+    if (w.channel === 'sms' && body.sms) {
+      // Segments depend on each message's length: render a spread-out sample.
+      const sample = await rows<{ id: string }>(db, sql`SELECT m.id FROM (${members}) m ORDER BY md5(m.id::text) LIMIT 500`);
+      const recipients = await recipientsByIds(db, dealerId, sample.map((r) => r.id));
+      const render = compileText(body.sms.text);
+      let segs = 0;
+      for (const r of recipients) {
+        const text = smsText(render(pieceContext(run, r, 'PREVIEW000000000', deps.config.PUBLIC_BASE_URL), body.locale), {
+          dealerName: run.dealer.name, locale: body.locale, optOutZh: deps.config.SMS_OPT_OUT_ZH, optOutEn: deps.config.SMS_OPT_OUT_EN,
+        });
+        segs += smsSegments(text).segments;
+      }
+      const perMessage = recipients.length ? segs / recipients.length : 0;
+      const segments = Math.round(perMessage * reachable);
+      Object.assign(entry, { segmentsPerMessage: Math.round(perMessage * 100) / 100, segments, estimatedCost: Math.round(segments * deps.config.SMS_SEGMENT_COST * 100) / 100 });
+    }
+    out.push(entry);
+  }
+  return { status: c.status, recipients: a!.recipients, holdout: a!.holdout, waves: out };
+}

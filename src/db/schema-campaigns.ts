@@ -57,8 +57,13 @@ export const waves = pgTable(
     condition: text('condition').notNull().default('everyone'),
     /** Channels to try, in order, when the wave's own cannot reach a recipient. */
     fallback: jsonb('fallback').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
-    /** pending | queued (outbox rows written) */
+    /** pending | queued (outbox rows written) | printing (print wave: its print run exists) */
     status: text('status').notNull(),
+    /** Print waves: who approved the proof of the pinned version, and when; launch needs it. */
+    proofApprovedAt: ts('proof_approved_at'),
+    proofApprovedBy: text('proof_approved_by'),
+    /** Print waves: the print run made at launch. */
+    printRunId: uuid('print_run_id'),
     createdAt: ts('created_at').notNull(),
   },
   (t) => [uniqueIndex('waves_campaign_seq_uq').on(t.campaignId, t.seq)],
@@ -85,6 +90,8 @@ export const outbox = pgTable(
     nextAttemptAt: ts('next_attempt_at').notNull(),
     /** A claimed row whose lease ran out was claimed by a worker that died: it is claimed again. */
     leaseUntil: ts('lease_until'),
+    /** The claim that holds the row: only its holder records the outcome. */
+    claimId: uuid('claim_id'),
     /** Tracking token (80 random bits) for the message's links: never the delivery or contact id. */
     token: text('token').notNull(),
     /** Phone or email the message went to (kept for the record; erased with the contact). */

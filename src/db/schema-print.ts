@@ -1,6 +1,6 @@
 // ── templates, artwork, print runs and pieces ─────────────────────────────────
 import { sql } from 'drizzle-orm';
-import { index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { date, index, integer, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { dealers } from './schema';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -85,6 +85,19 @@ export const printRuns = pgTable(
     files: jsonb('files').$type<PrintFileRecord[]>().notNull().default(sql`'[]'::jsonb`),
     ticket: jsonb('ticket').$type<Record<string, unknown>>(),
     manifestKey: text('manifest_key'),
+    /** A campaign's print wave: the run is also a print job for the print shop. */
+    campaignId: uuid('campaign_id'),
+    waveId: uuid('wave_id'),
+    /**
+     * The print job: pending_approval (rendered, awaiting release) → released →
+     * downloaded → printed → mailed. Null for a run outside a campaign until released.
+     */
+    jobStatus: text('job_status'),
+    releasedAt: ts('released_at'),
+    downloadedAt: ts('downloaded_at'),
+    printedAt: ts('printed_at'),
+    /** The day the pieces went into the mail: the campaign's response window starts here. */
+    mailedOn: date('mailed_on', { mode: 'string' }),
     error: text('error'),
     createdAt: ts('created_at').notNull(),
     startedAt: ts('started_at'),

@@ -2,6 +2,7 @@
 // suppression, frequency cap, quiet hours), renders the message, hands it to
 // the channel with its delivery id, and records what happened. One bad
 // recipient fails with its reason; the rest go on.
+import { randomUUID } from 'node:crypto';
 import { sql } from 'drizzle-orm';
 import { rows } from '../db';
 import { fileEmail, smtpEmail, type EmailProvider } from '../channels/email';
@@ -67,7 +68,7 @@ export class Dispatcher {
   /** Claim and process one batch; the number of deliveries claimed. */
   async tick(): Promise<number> {
     const now = this.deps.clock.now();
-    const claimed = await claimDue(this.deps.db.orm, now, this.opts.batch, this.opts.leaseMs);
+    const claimed = await claimDue(this.deps.db.orm, now, this.opts.batch, this.opts.leaseMs, randomUUID());
     if (claimed.length === 0) return 0;
     const byDealer = new Map<string, OutboxRow[]>();
     for (const r of claimed) byDealer.set(r.dealer_id, [...(byDealer.get(r.dealer_id) ?? []), r]);
@@ -156,39 +157,39 @@ export class Dispatcher {
     const db = this.deps.db.orm;
     const cfg = this.deps.config;
     const now = this.deps.clock.now();
-    if (!r || !extra) return markFinal(db, row.id, 'skipped', 'the contact no longer exists');
-    if (row.channel === 'mail') return markFinal(db, row.id, 'skipped', 'printed pieces go through print runs');
+    if (!r || !extra) return markFinal(db, row, 'skipped', 'the contact no longer exists');
+    if (row.channel === 'mail') return markFinal(db, row, 'skipped', 'printed pieces go through print runs');
     const address = row.channel === 'sms' ? r.phone_e164 : r.email;
-    if (!address) return markFinal(db, row.id, 'failed', row.channel === 'sms' ? 'no mobile number' : 'no email address');
+    if (!address) return markFinal(db, row, 'failed', row.channel === 'sms' ? 'no mobile number' : 'no email address');
     if ((row.channel === 'sms' ? extra.sms_consent : extra.email_consent) === 'revoked')
-      return markFinal(db, row.id, 'suppressed', `${row.channel} consent revoked`);
+      return markFinal(db, row, 'suppressed', `${row.channel} consent revoked`);
     const blocked = await suppressionFor(db, row.dealer_id, row.channel, {
       contactId: r.id,
       phone: r.phone_e164,
       email: r.email,
       householdKey: extra.household_key,
     });
-    if (blocked) return markFinal(db, row.id, 'suppressed', `suppressed: ${blocked.reason}`);
+    if (blocked) return markFinal(db, row, 'suppressed', `suppressed: ${blocked.reason}`);
     if (cfg.FREQUENCY_CAP_DAYS > 0) {
       const since = new Date(now.getTime() - cfg.FREQUENCY_CAP_DAYS * 86_400_000);
       if (await recentlySent(db, row.dealer_id, r.id, row.channel, since, row.id))
-        return markFinal(db, row.id, 'skipped', `frequency cap: another ${row.channel} within ${cfg.FREQUENCY_CAP_DAYS} days`);
+        return markFinal(db, row, 'skipped', `frequency cap: another ${row.channel} within ${cfg.FREQUENCY_CAP_DAYS} days`);
     }
     const dealer = await this.dealer(row.dealer_id);
     if (row.channel === 'sms') {
       const allowed = notQuiet(now, dealer.timeZone, parseQuietHours(cfg.SMS_QUIET_HOURS));
-      if (allowed.getTime() > now.getTime()) return retryAt(db, row.id, allowed, 'held for quiet hours', false);
+      if (allowed.getTime() > now.getTime()) return retryAt(db, row, allowed, 'held for quiet hours', false);
     }
     let t: Compiled;
     try {
       t = await this.template(row.template_version_id, row.dealer_id);
     } catch (e) {
-      return markFinal(db, row.id, 'failed', `template unavailable: ${(e as Error).message}`);
+      return markFinal(db, row, 'failed', `template unavailable: ${(e as Error).message}`);
     }
     const ctx = pieceContext(dealer.run, r, row.token, cfg.PUBLIC_BASE_URL);
     try {
       if (row.channel === 'sms') {
-        if (!t.sms) return markFinal(db, row.id, 'failed', 'the template has no SMS text');
+        if (!t.sms) return markFinal(db, row, 'failed', 'the template has no SMS text');
         const body = smsText(t.sms(ctx, t.body.locale), { dealerName: dealer.run.dealer.name, locale: t.body.locale, optOutZh: cfg.SMS_OPT_OUT_ZH, optOutEn: cfg.SMS_OPT_OUT_EN });
         await this.smsRate.take();
         const res = await this.channels.sms.send({
@@ -197,9 +198,9 @@ export class Dispatcher {
           body,
           statusCallback: `${cfg.PUBLIC_BASE_URL.replace(/\/+$/, '')}/webhooks/twilio/status?d=${row.id}`,
         });
-        return markSent(db, row.id, this.deps.clock.now(), res.providerRef, address, smsSegments(body).segments);
+        return markSent(db, row, this.deps.clock.now(), res.providerRef, address, smsSegments(body).segments);
       }
-      if (!t.email) return markFinal(db, row.id, 'failed', 'the template has no email');
+      if (!t.email) return markFinal(db, row, 'failed', 'the template has no email');
       const domain = new URL(cfg.PUBLIC_BASE_URL).hostname || 'localhost';
       const res = await this.channels.email.send({
         deliveryId: row.id,
@@ -211,20 +212,20 @@ export class Dispatcher {
         unsubscribeUrl: unsubscribeUrl(cfg.PUBLIC_BASE_URL, cfg.LINK_SECRET, row.id),
         domain,
       });
-      return markSent(db, row.id, this.deps.clock.now(), res.providerRef, address, null);
+      return markSent(db, row, this.deps.clock.now(), res.providerRef, address, null);
     } catch (e) {
       if (!(e instanceof ChannelError)) {
         // Rendering failed for this recipient (a helper threw): this one fails, the rest go on.
-        return markFinal(db, row.id, 'failed', `could not render the message: ${(e as Error).message}`);
+        return markFinal(db, row, 'failed', `could not render the message: ${(e as Error).message}`);
       }
       if (e.kind === 'opted_out') {
         await suppress(db, this.deps.clock, row.dealer_id, { channel: 'sms', target: 'phone', value: address, reason: 'unsubscribed', source: 'provider' });
-        return markFinal(db, row.id, 'suppressed', e.message);
+        return markFinal(db, row, 'suppressed', e.message);
       }
-      if (e.kind === 'permanent') return markFinal(db, row.id, 'failed', e.message);
-      if (row.attempts >= this.opts.maxAttempts) return markFinal(db, row.id, 'failed', `${e.message}; gave up after ${row.attempts} attempts`);
+      if (e.kind === 'permanent') return markFinal(db, row, 'failed', e.message);
+      if (row.attempts >= this.opts.maxAttempts) return markFinal(db, row, 'failed', `${e.message}; gave up after ${row.attempts} attempts`);
       const delay = e.kind === 'rate_limited' ? 30_000 : backoffMs(row.attempts);
-      return retryAt(db, row.id, new Date(now.getTime() + delay), e.message, true);
+      return retryAt(db, row, new Date(now.getTime() + delay), e.message, true);
     }
   }
 }

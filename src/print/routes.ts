@@ -6,14 +6,23 @@ import { idempotent } from '../http/idempotency';
 import { decodeCursor, page, pageQuery } from '../http/pagination';
 import { requireRole } from '../http/tenancy';
 import { jsonBody, queryParams, uuidParam } from '../http/validate';
-import { and, asc, eq, gt } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { z } from 'zod';
 import { printRuns } from '../db/schema-print';
 import { conflict, notFound } from '../lib/errors';
 import { sha256Hex } from '../lib/ids';
-import { cancelPrintRun, createPrintRun, getPrintRun, presentPrintRun, printRunBody, runLabel } from './runs';
+import { advanceJob, cancelPrintRun, createPrintRun, getPrintRun, presentPrintRun, printRunBody, runLabel } from './runs';
 
 export const printRunRoutes = new Hono<AppEnv>();
 const write = requireRole('admin', 'marketer');
+const RELEASED = ['released', 'downloaded', 'printed', 'mailed'];
+
+/** Printers see a dealer's print jobs only once released to them; everyone else sees every run. */
+async function visibleRun(c: Context<AppEnv>) {
+  const run = await getPrintRun(c.get('deps'), c.get('auth').dealerId, uuidParam(c.req.param('id'), 'print run'));
+  if (c.get('auth').role === 'printer' && !RELEASED.includes(run.jobStatus ?? '')) throw notFound('print run');
+  return run;
+}
 
 printRunRoutes.post('/', write, async (c) => {
   const input = await jsonBody(c, printRunBody);
@@ -32,14 +41,33 @@ printRunRoutes.get('/', async (c) => {
     .get('deps')
     .db.orm.select()
     .from(printRuns)
-    .where(and(eq(printRuns.dealerId, c.get('auth').dealerId), after ? gt(printRuns.id, after) : undefined))
+    .where(
+      and(
+        eq(printRuns.dealerId, c.get('auth').dealerId),
+        after ? gt(printRuns.id, after) : undefined,
+        c.get('auth').role === 'printer' ? inArray(printRuns.jobStatus, RELEASED) : undefined,
+      ),
+    )
     .orderBy(asc(printRuns.id))
     .limit(q.limit + 1);
   const p = page(found, q.limit);
   return c.json({ data: p.data.map(presentPrintRun), nextCursor: p.nextCursor });
 });
 
-printRunRoutes.get('/:id', async (c) => c.json(presentPrintRun(await getPrintRun(c.get('deps'), c.get('auth').dealerId, uuidParam(c.req.param('id'), 'print run')))));
+printRunRoutes.get('/:id', async (c) => c.json(presentPrintRun(await visibleRun(c))));
+
+/** Release a completed run to the print shop. */
+printRunRoutes.post('/:id/release', write, async (c) =>
+  c.json(presentPrintRun(await advanceJob(c.get('deps'), c.get('auth').dealerId, (await visibleRun(c)).id, 'release'))),
+);
+const shop = requireRole('admin', 'marketer', 'printer');
+printRunRoutes.post('/:id/printed', shop, async (c) =>
+  c.json(presentPrintRun(await advanceJob(c.get('deps'), c.get('auth').dealerId, (await visibleRun(c)).id, 'printed'))),
+);
+printRunRoutes.post('/:id/mailed', shop, async (c) => {
+  const body = await jsonBody(c, z.object({ mailedOn: z.string().date().optional() }));
+  return c.json(presentPrintRun(await advanceJob(c.get('deps'), c.get('auth').dealerId, (await visibleRun(c)).id, 'mailed', body.mailedOn)));
+});
 
 printRunRoutes.post('/:id/cancel', write, async (c) =>
   c.json(presentPrintRun(await cancelPrintRun(c.get('deps'), c.get('auth').dealerId, uuidParam(c.req.param('id'), 'print run')))),
@@ -51,9 +79,11 @@ async function streamStored(c: Context<AppEnv>, key: string, type: string, filen
 }
 
 printRunRoutes.get('/:id/files/:name', async (c) => {
-  const run = await getPrintRun(c.get('deps'), c.get('auth').dealerId, uuidParam(c.req.param('id'), 'print run'));
+  const run = await visibleRun(c);
   const f = run.files.find((x) => x.name === c.req.param('name'));
   if (!f) throw notFound('print file');
+  // The printer's first download moves the job on.
+  if (c.get('auth').role === 'printer' && run.jobStatus === 'released') await advanceJob(c.get('deps'), run.dealerId, run.id, 'downloaded').catch(() => {});
   return streamStored(c, f.key, 'application/pdf', f.name);
 });
 
@@ -63,7 +93,7 @@ for (const [name, type] of [
   ['ticket.json', 'application/json'],
 ] as const) {
   printRunRoutes.get(`/:id/${name}`, async (c) => {
-    const run = await getPrintRun(c.get('deps'), c.get('auth').dealerId, uuidParam(c.req.param('id'), 'print run'));
+    const run = await visibleRun(c);
     if (run.status !== 'completed') throw conflict('run_not_completed', `the print run is ${run.status}; ${name} is written when it completes`);
     return streamStored(c, `print-runs/${run.dealerId}/${run.id}/${name}`, type, `${runLabel(run.id)}-${name}`);
   });

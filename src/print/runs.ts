@@ -53,25 +53,40 @@ export const printRunBody = z.object({
 export type PrintRunInput = z.infer<typeof printRunBody>;
 
 interface RunOptions extends PrintRunInput {
+  wave?: CampaignWave;
   templateVersionId: string;
   templateVersion: number;
   templateName: string;
 }
 
-export async function createPrintRun(deps: Deps, dealerId: string, input: PrintRunInput): Promise<PrintRunRow> {
+/** A campaign's print wave: the audience is the campaign's recipients outside the holdout group. */
+export interface CampaignWave {
+  campaignId: string;
+  waveId: string;
+}
+
+export async function createPrintRun(deps: Deps, dealerId: string, input: PrintRunInput, wave?: CampaignWave): Promise<PrintRunRow> {
   const v = await getVersion(deps.db.orm, dealerId, input.templateId, input.version ?? 'latest');
   requirePrint(v.body);
   // With this run's campaign fields: a static box they overflow is refused now, not in every file.
   await checkBody(deps, dealerId, v.body, input.campaign ?? {});
-  if (input.audience.segmentId) {
+  if (input.audience.segmentId && !wave) {
     const [seg] = await deps.db.orm.select({ id: segments.id }).from(segments).where(and(eq(segments.dealerId, dealerId), eq(segments.id, input.audience.segmentId)));
     if (!seg) throw notFound('segment');
   }
   const now = deps.clock.now();
-  const options: RunOptions = { ...input, templateVersionId: v.version.id, templateVersion: v.version.version, templateName: v.template.name };
+  const options: RunOptions = { ...input, templateVersionId: v.version.id, templateVersion: v.version.version, templateName: v.template.name, ...(wave ? { wave } : {}) };
   const [row] = await deps.db.orm
     .insert(printRuns)
-    .values({ id: uuidv7(now.getTime()), dealerId, templateVersionId: v.version.id, status: 'queued', options: options as unknown as Record<string, unknown>, createdAt: now })
+    .values({
+      id: uuidv7(now.getTime()),
+      dealerId,
+      templateVersionId: v.version.id,
+      status: 'queued',
+      options: options as unknown as Record<string, unknown>,
+      createdAt: now,
+      ...(wave ? { campaignId: wave.campaignId, waveId: wave.waveId } : {}),
+    })
     .returning();
   deps.jobs.enqueue('print-run', row!.id);
   return row!;
@@ -111,6 +126,15 @@ export function presentPrintRun(r: PrintRunRow) {
       excluded: r.piecesExcluded,
       percent: r.piecesTotal ? Math.floor(((r.piecesRendered + r.piecesExcluded) * 100) / r.piecesTotal) : 0,
     },
+    job: {
+      status: r.jobStatus,
+      releasedAt: r.releasedAt?.toISOString() ?? null,
+      downloadedAt: r.downloadedAt?.toISOString() ?? null,
+      printedAt: r.printedAt?.toISOString() ?? null,
+      mailedOn: r.mailedOn,
+    },
+    campaignId: r.campaignId,
+    waveId: r.waveId,
     files: r.files.map((f) => ({ file: f.file, name: f.name, pieces: f.pieces, pages: f.pages, bytes: f.bytes, sha256: f.sha256, firstSeq: f.firstSeq, lastSeq: f.lastSeq })),
     ticket: r.ticket ?? null,
     error: r.error,
@@ -131,7 +155,9 @@ async function plan(deps: Deps, run: PrintRunRow): Promise<void> {
   const now = deps.clock.now();
   await db.orm.transaction(async (tx) => {
     let members;
-    if (o.audience.segmentId) {
+    if (o.wave) {
+      members = sql`SELECT r.contact_id AS id FROM campaign_recipients r WHERE r.campaign_id = ${o.wave.campaignId}::uuid AND r.dealer_id = ${dealerId}::uuid AND NOT r.holdout`;
+    } else if (o.audience.segmentId) {
       const [seg] = await tx.select().from(segments).where(and(eq(segments.dealerId, dealerId), eq(segments.id, o.audience.segmentId)));
       if (!seg) throw new Error('segment gone');
       const dealer = await getDealer(tx, dealerId);
@@ -446,7 +472,8 @@ async function finish(deps: Deps, run: PrintRunRow, setup: RenderSetup): Promise
   await deps.storage.put(`${base}/ticket.json`, ticketBytes);
   await db
     .update(printRuns)
-    .set({ status: 'completed', ticket, manifestKey, finishedAt: deps.clock.now() })
+    // A campaign's print wave becomes a print job awaiting release to the printer.
+    .set({ status: 'completed', ticket, manifestKey, finishedAt: deps.clock.now(), ...(run.campaignId ? { jobStatus: 'pending_approval' } : {}) })
     .where(and(eq(printRuns.id, run.id), eq(printRuns.status, 'rendering')));
 }
 
@@ -459,4 +486,35 @@ export async function resumePrintRuns(deps: Deps): Promise<number> {
     .orderBy(printRuns.id);
   for (const r of found) deps.jobs.enqueue('print-run', r.id);
   return found.length;
+}
+
+// ── the print job: release to the printer, download, printed, mailed ──────────
+const JOB_STEPS = { release: ['pending_approval', null], downloaded: ['released'], printed: ['released', 'downloaded'], mailed: ['printed'] } as const;
+
+/**
+ * Move a completed run's print job on: release (marketer or admin) → downloaded
+ * (the printer's first download) → printed → mailed, with the mail date, which
+ * starts the campaign's response window.
+ */
+export async function advanceJob(deps: Deps, dealerId: string, id: string, step: keyof typeof JOB_STEPS, mailedOn?: string): Promise<PrintRunRow> {
+  const run = await getPrintRun(deps, dealerId, id);
+  if (run.status !== 'completed') throw conflict('run_not_completed', `the print run is ${run.status}; its files are not ready`);
+  const from = JOB_STEPS[step] as readonly (string | null)[];
+  if (!from.includes(run.jobStatus)) throw conflict('invalid_transition', `the print job is ${run.jobStatus ?? 'not released'}; it cannot be marked ${step}`);
+  const now = deps.clock.now();
+  const set =
+    step === 'release'
+      ? { jobStatus: 'released', releasedAt: now }
+      : step === 'downloaded'
+        ? { jobStatus: 'downloaded', downloadedAt: now }
+        : step === 'printed'
+          ? { jobStatus: 'printed', printedAt: now }
+          : { jobStatus: 'mailed', mailedOn: mailedOn ?? localDate(now, (await getDealer(deps.db.orm, dealerId))?.timezone ?? 'Asia/Shanghai') };
+  const [row] = await deps.db.orm
+    .update(printRuns)
+    .set(set)
+    .where(and(eq(printRuns.id, id), run.jobStatus === null ? sql`${printRuns.jobStatus} IS NULL` : eq(printRuns.jobStatus, run.jobStatus)))
+    .returning();
+  if (!row) throw conflict('concurrent_change', 'the print job changed meanwhile; reload it');
+  return row;
 }

@@ -61,6 +61,8 @@ export async function startSmtpSink(): Promise<SmtpSink> {
       });
     },
   });
+  // A client killed mid-session resets its connection: that is the peer's problem, not a test failure.
+  server.on('error', () => {});
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   sink.port = (server.server.address() as AddressInfo).port;
   sink.url = `smtp://127.0.0.1:${sink.port}`;
@@ -104,6 +106,8 @@ export async function startTwilioServer(): Promise<TwilioServer> {
   };
   const server: Server = createServer((req, res) => {
     const chunks: Buffer[] = [];
+    req.on('error', () => {});
+    res.on('error', () => {});
     req.on('data', (c: Buffer) => chunks.push(c));
     req.on('end', () => {
       const m = /^\/2010-04-01\/Accounts\/([^/]+)\/Messages\.json$/.exec(req.url ?? '');
@@ -132,6 +136,7 @@ export async function startTwilioServer(): Promise<TwilioServer> {
       );
     });
   });
+  server.on('clientError', (_e, socket) => socket.destroy());
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
   t.base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
   return t;

@@ -269,7 +269,7 @@ describe.each(DB_KINDS)('campaign dispatch on %s', (kind) => {
   it('re-sends the rows of a dispatcher that died holding them, and each recipient still gets one message', async () => {
     const id = await campaign([{ channel: 'sms', templateId }, { channel: 'email', templateId }]);
     // A dispatcher claims everything, sends half, and dies before recording any of it.
-    const claimed = await claimDue(t.deps.db.orm, t.clock.now(), 100, 60_000);
+    const claimed = await claimDue(t.deps.db.orm, t.clock.now(), 100, 60_000, uuidv7());
     expect(claimed.length).toBe(8);
     const half = dispatcher();
     const deliver = (half as unknown as { deliver: (row: unknown, r: unknown, extra: unknown) => Promise<void> }).deliver.bind(half);
