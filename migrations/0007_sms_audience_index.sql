@@ -1,0 +1,3 @@
+DROP INDEX "contacts_dealer_id_idx";--> statement-breakpoint
+CREATE INDEX "contacts_sms_audience_idx" ON "contacts" USING btree ("dealer_id","kind","first_purchase_date") WHERE "contacts"."phone_e164" <> '' AND "contacts"."sms_consent" = 'granted' AND NOT "contacts"."sms_suppressed";--> statement-breakpoint
+CREATE INDEX "contacts_dealer_id_idx" ON "contacts" USING btree ("dealer_id","id",((extract(month from "birthday"))::int),"birthday","sms_suppressed","first_insurance_expiry","last_insurance_expiry");
