@@ -1,10 +1,11 @@
-// npm run bench [-- --rows 1000000 --pieces 100000 --only import|segments|print]
+// npm run bench [-- --rows 1000000 --pieces 100000 --messages 100000 --only import|segments|print|dispatch]
 // Each benchmark prints its figures next to a peer measured in the same run.
 import { spawnSync } from 'node:child_process';
 import { mkdir, rm, stat } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import postgres from 'postgres';
 import { connectPostgres, migrate } from '../src/db/connect';
+import { dispatchBench } from './dispatch';
 import { writeCsv } from './gen';
 import { printBench } from './print';
 import { segmentBench } from './segments';
@@ -118,4 +119,15 @@ if (only === 'all' || only === 'print') {
   await migrate(db);
   await db.close();
   await printBench(dbUrl(name), out, Number(opt('pieces', '100000')), Number(opt('chromium-docs', '4')));
+}
+if (only === 'dispatch') {
+  const name = 'dm_bench_dispatch';
+  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
+  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.unsafe(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const db = await connectPostgres(dbUrl(name), { max: 1 });
+  await migrate(db);
+  await db.close();
+  await dispatchBench(dbUrl(name), out, Number(opt('messages', '100000')));
 }
