@@ -32,17 +32,8 @@ export function benchConfig(over: Partial<Config> = {}): Config {
   });
 }
 
-/** SMS and email from one template, like test/outbox/dispatch.test.ts. */
-export const BODY = {
-  purpose: 'test_drive',
-  locale: 'zh-CN',
-  sms: { text: '{{salutation}}，诚邀您本周末试驾新车：{{trackingUrl}}' },
-  email: {
-    subject: '{{salutation}}，诚邀您试驾',
-    html: '<p>{{salutation}}，您好！</p><p>{{contact.vehicle.model}}</p><a href="{{trackingUrl}}">预约</a>',
-    text: '{{salutation}}，您好！预约：{{trackingUrl}}',
-  },
-};
+/** SMS and email from one template, the one the outbox tests send. */
+export { BODY } from '../test/outbox/fixtures';
 
 /** What the parent hands the measured child (one JSON argv). */
 export interface ChildArgs {

@@ -27,14 +27,16 @@ function dbUrl(name: string) {
   return u.toString();
 }
 
-async function freshDatabase() {
+/** Drop and recreate a benchmark database, migrated; its URL. */
+async function freshDatabase(name: string): Promise<string> {
   const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`DROP DATABASE IF EXISTS ${DB_NAME} WITH (FORCE)`);
-  await admin.unsafe(`CREATE DATABASE ${DB_NAME}`);
+  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+  await admin.unsafe(`CREATE DATABASE ${name}`);
   await admin.end();
-  const db = await connectPostgres(dbUrl(DB_NAME), { max: 2 });
+  const db = await connectPostgres(dbUrl(name), { max: 2 });
   await migrate(db);
   await db.close();
+  return dbUrl(name);
 }
 
 async function importBench(csv: string) {
@@ -105,29 +107,13 @@ if (only === 'all' || only === 'import' || only === 'segments') {
     console.log(`generating ${csv}`);
     await writeCsv(csv, N);
   }
-  await freshDatabase();
+  await freshDatabase(DB_NAME);
   dealerId = await importBench(csv);
 }
 if ((only === 'all' || only === 'segments') && dealerId) await segmentBench(dbUrl(DB_NAME), dealerId, N);
 if (only === 'all' || only === 'print') {
-  const name = 'dm_bench_print';
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const db = await connectPostgres(dbUrl(name), { max: 1 });
-  await migrate(db);
-  await db.close();
-  await printBench(dbUrl(name), out, Number(opt('pieces', '100000')), Number(opt('chromium-docs', '4')));
+  await printBench(await freshDatabase('dm_bench_print'), out, Number(opt('pieces', '100000')), Number(opt('chromium-docs', '4')));
 }
 if (only === 'dispatch') {
-  const name = 'dm_bench_dispatch';
-  const admin = postgres(ADMIN_URL, { max: 1, onnotice: () => {} });
-  await admin.unsafe(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
-  await admin.unsafe(`CREATE DATABASE ${name}`);
-  await admin.end();
-  const db = await connectPostgres(dbUrl(name), { max: 1 });
-  await migrate(db);
-  await db.close();
-  await dispatchBench(dbUrl(name), out, Number(opt('messages', '100000')));
+  await dispatchBench(await freshDatabase('dm_bench_dispatch'), out, Number(opt('messages', '100000')));
 }

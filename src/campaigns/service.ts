@@ -42,12 +42,11 @@ export const campaignBody = z.object({
 });
 export type CampaignInput = z.infer<typeof campaignBody>;
 
-export async function createCampaign(deps: Deps, dealerId: string, input: CampaignInput) {
+/** Pin each wave's template version now, and check it has the wave's channel. */
+async function pinWaves(deps: Deps, dealerId: string, input: CampaignInput) {
   const db = deps.db.orm;
   const [seg] = await db.select({ id: segments.id }).from(segments).where(and(eq(segments.dealerId, dealerId), eq(segments.id, input.segmentId)));
   if (!seg) throw notFound('segment');
-  const now = deps.clock.now();
-  // Pin each wave's template version now, and check it has the wave's channel.
   const pinned: (z.infer<typeof waveInput> & { versionId: string })[] = [];
   for (const [i, w] of input.waves.entries()) {
     const v = await getVersion(db, dealerId, w.templateId, w.version ?? 'latest');
@@ -59,25 +58,31 @@ export async function createCampaign(deps: Deps, dealerId: string, input: Campai
     }
     pinned.push({ ...w, versionId: v.version.id });
   }
+  const now = deps.clock.now();
+  return (campaignId: string) =>
+    pinned.map((w, i) => ({
+      id: uuidv7(now.getTime()),
+      dealerId,
+      campaignId,
+      seq: i + 1,
+      channel: w.channel,
+      templateVersionId: w.versionId,
+      scheduledAt: w.scheduledAt ? new Date(w.scheduledAt) : now,
+      status: 'pending',
+      createdAt: now,
+    }));
+}
+
+export async function createCampaign(deps: Deps, dealerId: string, input: CampaignInput) {
+  const waveRows = await pinWaves(deps, dealerId, input);
+  const now = deps.clock.now();
   const id = uuidv7(now.getTime());
-  return db.transaction(async (tx) => {
+  return deps.db.orm.transaction(async (tx) => {
     const [c] = await tx
       .insert(campaigns)
       .values({ id, dealerId, name: input.name, purpose: input.purpose, status: 'draft', segmentId: input.segmentId, holdoutPct: input.holdoutPct, seed: input.seed ?? randomToken(12), createdAt: now, updatedAt: now })
       .returning();
-    await tx.insert(waves).values(
-      pinned.map((w, i) => ({
-        id: uuidv7(now.getTime()),
-        dealerId,
-        campaignId: id,
-        seq: i + 1,
-        channel: w.channel,
-        templateVersionId: w.versionId,
-        scheduledAt: w.scheduledAt ? new Date(w.scheduledAt) : now,
-        status: 'pending',
-        createdAt: now,
-      })),
-    );
+    await tx.insert(waves).values(waveRows(id));
     return c!;
   });
 }
@@ -240,18 +245,16 @@ export function presentCampaign(c: CampaignRow) {
 export async function updateCampaign(deps: Deps, dealerId: string, id: string, input: CampaignInput): Promise<CampaignRow> {
   const c = await getCampaign(deps, dealerId, id);
   if (c.status !== 'draft') throw conflict('campaign_not_draft', `the campaign is ${c.status}; only a draft can be edited (pause or cancel it instead)`);
-  const fresh = await createCampaign(deps, dealerId, input);
-  // Keep the id: move the new waves over and drop the scratch row, in one transaction.
+  const waveRows = await pinWaves(deps, dealerId, input);
   return deps.db.orm.transaction(async (tx) => {
-    await tx.delete(waves).where(eq(waves.campaignId, id));
-    await tx.update(waves).set({ campaignId: id }).where(eq(waves.campaignId, fresh.id));
-    await tx.delete(campaigns).where(eq(campaigns.id, fresh.id));
     const [u] = await tx
       .update(campaigns)
       .set({ name: input.name, purpose: input.purpose, segmentId: input.segmentId, holdoutPct: input.holdoutPct, ...(input.seed ? { seed: input.seed } : {}), updatedAt: deps.clock.now() })
       .where(and(eq(campaigns.id, id), eq(campaigns.status, 'draft')))
       .returning();
     if (!u) throw conflict('campaign_not_draft', 'the campaign was launched meanwhile');
+    await tx.delete(waves).where(eq(waves.campaignId, id));
+    await tx.insert(waves).values(waveRows(id));
     return u;
   });
 }

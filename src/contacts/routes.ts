@@ -7,19 +7,15 @@ import type { AppEnv } from '../http/context';
 import { idempotent } from '../http/idempotency';
 import { decodeCursor, page, pageQuery } from '../http/pagination';
 import { requireRole } from '../http/tenancy';
-import { jsonBody, queryParams } from '../http/validate';
+import { jsonBody, queryParams, uuidParam } from '../http/validate';
 import { AppError, notFound, validationError } from '../lib/errors';
-import { isUuid, sha256Hex } from '../lib/ids';
+import { sha256Hex } from '../lib/ids';
 import { formatAddress, householdId, normalizeEmail, normalizePhone, parseAddress } from './normalize';
 import { liftSuppression, suppress, suppressionsOf } from './suppression';
 import { CHANNELS, CONTACT_KINDS, SUPPRESSION_REASONS, type Channel } from './types';
 
 export const contactRoutes = new Hono<AppEnv>();
 
-const uuidParam = (s: string, what: string) => {
-  if (!isUuid(s)) throw notFound(what);
-  return s;
-};
 
 const listQuery = pageQuery.extend({
   q: z.string().trim().min(1).max(200).optional(),

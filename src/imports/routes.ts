@@ -6,18 +6,14 @@ import type { AppEnv } from '../http/context';
 import { idempotent } from '../http/idempotency';
 import { decodeCursor, page, pageQuery } from '../http/pagination';
 import { requireRole } from '../http/tenancy';
-import { parseWith, queryParams } from '../http/validate';
+import { parseWith, queryParams, uuidParam } from '../http/validate';
 import { CSV_BOM, csvLine } from '../lib/csv';
-import { badRequest, notFound } from '../lib/errors';
-import { isUuid } from '../lib/ids';
+import { badRequest } from '../lib/errors';
 import { cancelImport, createImport, storeUpload, getImport, importErrorRows, importOptions, listImports, presentImport } from './service';
 
 export const importRoutes = new Hono<AppEnv>();
 
-const id = (s: string) => {
-  if (!isUuid(s)) throw notFound('import');
-  return s;
-};
+const id = (s: string) => uuidParam(s, 'import');
 
 /**
  * Upload a list: the request body is the CSV file itself (any Content-Type but

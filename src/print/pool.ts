@@ -25,8 +25,8 @@ export function inlineRenderer(): Renderer {
 }
 
 // Workers run plain JavaScript. Loading the TypeScript source through tsx in
-// every worker costs about 90 MB per thread (a loader thread and a compiler
-// each). A built service has the worker bundle beside it (npm run build); from
+// every worker cost about 72 MB per idle worker here (a loader thread and a
+// compiler each) against about 43 MB for the bundle. A built service has the worker bundle beside it (npm run build); from
 // source (tests, tsx) the worker module is bundled once with esbuild (the
 // compiler tsx itself uses) into a plain ES module placed where its
 // dependencies resolve.

@@ -15,6 +15,7 @@ import { Dispatcher } from '../../src/outbox/dispatcher';
 import { claimDue } from '../../src/outbox/outbox';
 import { createTestApp, T0, type TestApp } from '../helpers/app';
 import { DB_KINDS } from '../helpers/db';
+import { BODY } from './fixtures';
 import { startSmtpSink, startTwilioServer, type SmtpSink, type TwilioServer } from '../helpers/providers';
 
 const AUTH = 'test-auth-token-0123456789abcdef';
@@ -23,16 +24,6 @@ const BASE = 'https://dm.example.cn';
 const OLD = new Date('2025-06-01T00:00:00Z');
 const BOUNCE = 'bounce-token-0123456789';
 
-const BODY = {
-  purpose: 'test_drive',
-  locale: 'zh-CN',
-  sms: { text: '{{salutation}}，诚邀您本周末试驾新车：{{trackingUrl}}' },
-  email: {
-    subject: '{{salutation}}，诚邀您试驾',
-    html: '<p>{{salutation}}，您好！</p><p>{{contact.vehicle.model}}</p><a href="{{trackingUrl}}">预约</a>',
-    text: '{{salutation}}，您好！预约：{{trackingUrl}}',
-  },
-};
 
 describe.each(DB_KINDS)('campaign dispatch on %s', (kind) => {
   let t: TestApp;

@@ -22,6 +22,7 @@ import { rows } from '../../src/db';
 import { contacts } from '../../src/db/schema';
 import { uuidv7 } from '../../src/lib/ids';
 import { createTestApp, type TestApp } from '../helpers/app';
+import { BODY } from './fixtures';
 import { startSmtpSink, startTwilioServer, type SmtpSink, type TwilioServer } from '../helpers/providers';
 
 const URL_ENV = process.env.TEST_DATABASE_URL;
@@ -40,16 +41,6 @@ const CHILD = fileURLToPath(new URL('./dispatch-child.ts', import.meta.url));
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const SEED = Number(process.env.SIGKILL_SEED ?? 20260301) >>> 0;
 
-const BODY = {
-  purpose: 'test_drive',
-  locale: 'zh-CN',
-  sms: { text: '{{salutation}}，诚邀您本周末试驾新车：{{trackingUrl}}' },
-  email: {
-    subject: '{{salutation}}，诚邀您试驾',
-    html: '<p>{{salutation}}，您好！</p><p>{{contact.vehicle.model}}</p><a href="{{trackingUrl}}">预约</a>',
-    text: '{{salutation}}，您好！预约：{{trackingUrl}}',
-  },
-};
 
 /** mulberry32: a small seeded PRNG, so a failing sequence of kills can be replayed. */
 function prng(seed: number): () => number {
