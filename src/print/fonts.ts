@@ -31,6 +31,52 @@ type FkFont = Omit<fontkit.Font, 'createSubset'> & {
   postscriptName: string;
 };
 
+interface IndexEntry {
+  offset: number;
+  length: number;
+}
+interface CffTable {
+  topDict?: { CharStrings?: IndexEntry[]; Private?: { Subrs?: IndexEntry[] } | null; FDArray?: { Private?: { Subrs?: IndexEntry[] } | null }[] };
+  globalSubrIndex?: IndexEntry[];
+}
+
+/**
+ * fontkit keeps each CFF INDEX (65,535 charstrings per CJK face, plus the
+ * subroutines) as an array of {offset, length} objects: about 13 MB of heap per
+ * thread for the two faces, held for the life of the thread. Swap each for an
+ * array-like view over two typed arrays; fontkit only reads `.length` and
+ * `[i].offset` / `[i].length`.
+ */
+function compactIndex(entries: IndexEntry[]): IndexEntry[] {
+  const n = entries.length;
+  const offsets = new Float64Array(n);
+  const lengths = new Uint32Array(n);
+  for (let i = 0; i < n; i++) {
+    offsets[i] = entries[i]!.offset;
+    lengths[i] = entries[i]!.length;
+  }
+  return new Proxy([] as IndexEntry[], {
+    get(target, prop, receiver) {
+      if (prop === 'length') return n;
+      if (typeof prop === 'string') {
+        const i = Number(prop);
+        if (Number.isInteger(i) && i >= 0 && i < n) return { offset: offsets[i]!, length: lengths[i]! };
+      }
+      return Reflect.get(target, prop, receiver);
+    },
+  });
+}
+
+function compactCffIndexes(font: object): void {
+  const cff = (font as Record<string, unknown>)['CFF '] as CffTable | undefined;
+  const top = cff?.topDict;
+  if (!cff || !top) return;
+  if (top.CharStrings) top.CharStrings = compactIndex(top.CharStrings);
+  if (cff.globalSubrIndex) cff.globalSubrIndex = compactIndex(cff.globalSubrIndex);
+  if (top.Private?.Subrs) top.Private.Subrs = compactIndex(top.Private.Subrs);
+  for (const fd of top.FDArray ?? []) if (fd.Private?.Subrs) fd.Private.Subrs = compactIndex(fd.Private.Subrs);
+}
+
 /** A parsed font with per-code-point metrics, shared by every document in this thread. */
 export class FontMetrics {
   readonly bytes: Uint8Array;
@@ -45,6 +91,7 @@ export class FontMetrics {
       fonts?: unknown;
     };
     if (f.fonts) throw new Error('font collections are not supported: extract one face');
+    compactCffIndexes(f);
     this.font = f;
     this.unitsPerEm = f.unitsPerEm;
   }
