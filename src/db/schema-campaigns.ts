@@ -3,6 +3,13 @@ import { sql } from 'drizzle-orm';
 import { boolean, index, integer, jsonb, pgTable, primaryKey, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { dealers } from './schema';
 
+export interface WaveVariant {
+  /** A, B, C … */
+  label: string;
+  templateVersionId: string;
+  percent: number;
+}
+
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
 
 export const campaigns = pgTable(
@@ -51,13 +58,19 @@ export const waves = pgTable(
     /** mail | sms | email */
     channel: text('channel').notNull(),
     templateVersionId: uuid('template_version_id').notNull(),
+    /**
+     * A/B test: the template versions and their shares of the wave (percent,
+     * summing to 100); null for a single template. Each recipient's variant is
+     * drawn from the campaign's seed, so the same seed gives the same split.
+     */
+    variants: jsonb('variants').$type<WaveVariant[]>(),
     /** When the wave starts, UTC (entered in the dealer's time zone). */
     scheduledAt: ts('scheduled_at').notNull(),
     /** everyone | not_responded */
     condition: text('condition').notNull().default('everyone'),
     /** Channels to try, in order, when the wave's own cannot reach a recipient. */
     fallback: jsonb('fallback').$type<string[]>().notNull().default(sql`'[]'::jsonb`),
-    /** pending | queued (outbox rows written) | printing (print wave: its print run exists) */
+    /** pending | queued (outbox rows written) | printing (print wave: its print runs exist) */
     status: text('status').notNull(),
     /** Print waves: who approved the proof of the pinned version, and when; launch needs it. */
     proofApprovedAt: ts('proof_approved_at'),
@@ -84,6 +97,8 @@ export const outbox = pgTable(
     contactId: uuid('contact_id').notNull(),
     channel: text('channel').notNull(),
     templateVersionId: uuid('template_version_id').notNull(),
+    /** The A/B variant label of the wave this delivery belongs to; null without a test. */
+    variant: text('variant'),
     status: text('status').notNull(),
     reason: text('reason'),
     attempts: integer('attempts').notNull().default(0),
@@ -105,7 +120,8 @@ export const outbox = pgTable(
   (t) => [
     uniqueIndex('outbox_delivery_uq').on(t.campaignId, t.waveId, t.contactId, t.channel),
     uniqueIndex('outbox_token_uq').on(t.token),
-    index('outbox_due_idx').on(t.nextAttemptAt).where(sql`${t.status} IN ('pending', 'sending')`),
+    // Claims walk this in (next_attempt_at, id) order and stop after a batch.
+    index('outbox_due_idx').on(t.nextAttemptAt, t.id).where(sql`${t.status} IN ('pending', 'sending')`),
     index('outbox_contact_idx').on(t.dealerId, t.contactId, t.channel, t.sentAt),
   ],
 );

@@ -88,6 +88,8 @@ export const printRuns = pgTable(
     /** A campaign's print wave: the run is also a print job for the print shop. */
     campaignId: uuid('campaign_id'),
     waveId: uuid('wave_id'),
+    /** The wave's A/B variant this run prints (one run per variant); null without a test. */
+    variant: text('variant'),
     /**
      * The print job: pending_approval (rendered, awaiting release) → released →
      * downloaded → printed → mailed. Null for a run outside a campaign until released.
