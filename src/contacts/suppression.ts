@@ -1,6 +1,6 @@
 // Suppressions: the list no send can bypass. Keyed by the address itself
 // (phone, email, household) or the contact, per channel or for all channels.
-// Sends call `suppressionFor` at send time, not only when a segment is built:
+// Sends call `blockedSends` (a batch) or `suppressionFor` (one) at send time, not only when a segment is built:
 // it reads the suppressions table, never the flags below.
 //
 // Each contact also carries a flag per channel (mail_suppressed, sms_suppressed,
@@ -109,6 +109,27 @@ export async function suppressionsOf(db: Tx, dealerId: string, r: Reach, channel
 /** The suppression that blocks a send on `channel` to this recipient, if any. */
 export async function suppressionFor(db: Tx, dealerId: string, channel: Channel, r: Reach): Promise<SuppressionRow | undefined> {
   return (await suppressionsOf(db, dealerId, r, channel))[0];
+}
+
+/**
+ * The send-time check for a batch of deliveries: for each (keyed) recipient and
+ * channel, the reason of the oldest suppression that blocks it. One query for
+ * the batch, with the same matcher as `suppressionFor`.
+ */
+export async function blockedSends(db: Tx, dealerId: string, sends: readonly (Reach & { key: string; channel: Channel })[]): Promise<Map<string, string>> {
+  if (sends.length === 0) return new Map();
+  const col = (f: (s: (typeof sends)[number]) => string | null | undefined) => sql.param(sends.map((s) => f(s) || null));
+  const found = await rows<{ key: string; reason: string }>(
+    db,
+    sql`SELECT DISTINCT ON (t.key) t.key, ${suppressions.reason} AS reason
+        FROM unnest(${col((s) => s.key)}::text[], ${col((s) => s.channel)}::text[], ${col((s) => s.contactId)}::text[],
+                    ${col((s) => s.phone)}::text[], ${col((s) => s.email)}::text[], ${col((s) => s.householdKey)}::text[])
+          AS t(key, channel, contact_id, phone, email, household_key)
+        JOIN ${suppressions} ON ${suppressions.dealerId} = ${dealerId}::uuid AND ${suppressions.channel} IN (t.channel, 'all')
+          AND ${namesRecipient({ contactId: sql`t.contact_id`, phone: sql`t.phone`, email: sql`t.email`, householdKey: sql`t.household_key` })}
+        ORDER BY t.key, ${suppressions.createdAt}`,
+  );
+  return new Map(found.map((r) => [r.key, r.reason]));
 }
 
 // ── the per-channel flags on contacts ─────────────────────────────────────────
