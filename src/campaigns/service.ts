@@ -1,37 +1,60 @@
 // Campaigns: a segment frozen into recipients at launch (with a reproducible
-// holdout group that is never contacted), and waves that write one outbox row
-// per recipient and channel. Lifecycle: draft → running → paused → running …
-// → completed or cancelled; paused and cancelled campaigns are not dispatched.
+// holdout group that is never contacted), and waves: SMS and email waves write
+// one outbox row per recipient (due at the wave's time, its A/B variant drawn
+// from the seed); print waves become print runs (one per variant) when their
+// time comes (./scheduler.ts). Lifecycle: draft → scheduled (launched, first
+// wave still ahead) → running ⇄ paused → completed (nothing left to send or
+// mail) or cancelled; paused and cancelled campaigns are not dispatched.
 import { and, asc, eq, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { rows } from '../db';
 import { copyRows } from '../db/bulk';
 import { segments } from '../db/schema';
-import { campaigns, waves } from '../db/schema-campaigns';
+import { campaigns, waves, type WaveVariant } from '../db/schema-campaigns';
 import { getDealer } from '../dealers';
 import type { Deps } from '../http/context';
-import { localDate } from '../lib/clock';
+import { localDate, zonedTime } from '../lib/clock';
 import { conflict, notFound, unprocessable } from '../lib/errors';
 import { randomToken, trackingToken, uuidv7 } from '../lib/ids';
 import type { Rule } from '../segments/rules';
 import { segmentContactIds } from '../segments/service';
-import { createPrintRun } from '../print/runs';
 import { getVersion, getVersionById } from '../templates/service';
 import { pieceContext, recipientsByIds, runContext } from '../templates/context';
 import { compileText } from '../templates/hbs';
 import { smsSegments, smsText } from '../channels/sms';
+import { startDuePrintWaves } from './scheduler';
+import { variantBucket, variantOf } from './waves';
 
 export type CampaignRow = typeof campaigns.$inferSelect;
 
 const uuid = z.string().uuid();
-export const waveInput = z.object({
-  /** mail: a print wave (a print run of the campaign's recipients, then a print job). */
-  channel: z.enum(['mail', 'sms', 'email']),
-  templateId: uuid,
-  version: z.number().int().min(1).optional(),
-  /** ISO time; now when absent. */
-  scheduledAt: z.string().datetime({ offset: true }).optional(),
-});
+const LOCAL_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2})?$/;
+export const waveInput = z
+  .object({
+    /** mail: a print wave (a print run of the campaign's recipients, then a print job). */
+    channel: z.enum(['mail', 'sms', 'email']),
+    /** One template … */
+    templateId: uuid.optional(),
+    version: z.number().int().min(1).optional(),
+    /** … or an A/B test: two to four template versions with their shares (percent, adding up to 100). */
+    variants: z
+      .array(z.object({ templateId: uuid, version: z.number().int().min(1).optional(), percent: z.number().int().min(1).max(99) }))
+      .min(2)
+      .max(4)
+      .optional(),
+    /** ISO time with an offset, or a wall-clock time (YYYY-MM-DDTHH:mm) in the dealer's time zone; now when absent. */
+    scheduledAt: z.union([z.string().datetime({ offset: true }), z.string().regex(LOCAL_TIME)]).optional(),
+    /** everyone, or only recipients who have not answered the campaign yet (a follow-up). */
+    condition: z.enum(['everyone', 'not_responded']).default('everyone'),
+    /** Channels to try in order for a recipient this wave's channel cannot reach (no address, no consent, suppressed, refused). */
+    fallback: z.array(z.enum(['sms', 'email'])).max(2).default([]),
+  })
+  .superRefine((w, ctx) => {
+    if (!!w.templateId === !!w.variants) ctx.addIssue({ code: 'custom', path: ['templateId'], message: 'give either templateId or variants' });
+    if (w.variants && w.variants.reduce((n, v) => n + v.percent, 0) !== 100) ctx.addIssue({ code: 'custom', path: ['variants'], message: 'variant percents must add up to 100' });
+    if (new Set(w.fallback).size !== w.fallback.length || (w.fallback as string[]).includes(w.channel))
+      ctx.addIssue({ code: 'custom', path: ['fallback'], message: "fallback channels must differ from each other and from the wave's channel" });
+  });
 export const campaignBody = z.object({
   name: z.string().min(1).max(200),
   purpose: z.enum(['greeting', 'test_drive', 'survey', 'service_reminder']),
@@ -40,25 +63,43 @@ export const campaignBody = z.object({
   seed: z.string().min(1).max(100).optional(),
   waves: z.array(waveInput).min(1).max(10),
 });
-export type CampaignInput = z.infer<typeof campaignBody>;
+/** What callers pass (defaults not yet applied); the functions below parse it. */
+export type CampaignInput = z.input<typeof campaignBody>;
+type Campaign = z.output<typeof campaignBody>;
 
-/** Pin each wave's template version now, and check it has the wave's channel. */
-async function pinWaves(deps: Deps, dealerId: string, input: CampaignInput) {
+const LABELS = ['A', 'B', 'C', 'D'];
+const CHANNEL_NAMES: Record<string, string> = { mail: 'print layout', sms: 'SMS text', email: 'email' };
+
+/** Pin each wave's template versions now, and check each has content for the wave's channel and its fallbacks. */
+async function pinWaves(deps: Deps, dealerId: string, input: Campaign) {
   const db = deps.db.orm;
   const [seg] = await db.select({ id: segments.id }).from(segments).where(and(eq(segments.dealerId, dealerId), eq(segments.id, input.segmentId)));
   if (!seg) throw notFound('segment');
-  const pinned: (z.infer<typeof waveInput> & { versionId: string })[] = [];
-  for (const [i, w] of input.waves.entries()) {
-    const v = await getVersion(db, dealerId, w.templateId, w.version ?? 'latest');
-    const part = w.channel === 'mail' ? v.body.layout : v.body[w.channel];
-    if (!part) {
-      throw unprocessable('template_lacks_channel', `wave ${i + 1}: template "${v.template.name}" v${v.version.version} has no ${w.channel === 'mail' ? 'print layout' : `${w.channel} content`}`, [
-        { path: `waves[${i}].templateId`, message: `no ${w.channel} content` },
-      ]);
-    }
-    pinned.push({ ...w, versionId: v.version.id });
-  }
+  const dealer = await getDealer(db, dealerId);
   const now = deps.clock.now();
+  const pinned: { channel: string; variants: WaveVariant[]; scheduledAt: Date; condition: string; fallback: string[] }[] = [];
+  for (const [i, w] of input.waves.entries()) {
+    const choices = w.variants ?? [{ templateId: w.templateId!, version: w.version, percent: 100 }];
+    const variants: WaveVariant[] = [];
+    for (const [j, choice] of choices.entries()) {
+      const v = await getVersion(db, dealerId, choice.templateId, choice.version ?? 'latest');
+      for (const ch of [w.channel, ...w.fallback]) {
+        const part = ch === 'mail' ? v.body.layout : v.body[ch as 'sms' | 'email'];
+        if (!part) {
+          const path = w.variants ? `waves[${i}].variants[${j}].templateId` : `waves[${i}].templateId`;
+          throw unprocessable('template_lacks_channel', `wave ${i + 1}: template "${v.template.name}" v${v.version.version} has no ${CHANNEL_NAMES[ch]}${ch === w.channel ? '' : ` (needed by the ${ch} fallback)`}`, [
+            { path, message: `no ${CHANNEL_NAMES[ch]}` },
+          ]);
+        }
+      }
+      variants.push({ label: LABELS[j]!, templateVersionId: v.version.id, percent: choice.percent });
+    }
+    let scheduledAt = now;
+    if (w.scheduledAt) {
+      scheduledAt = LOCAL_TIME.test(w.scheduledAt) ? zonedTime(w.scheduledAt, dealer!.timezone) : new Date(w.scheduledAt);
+    }
+    pinned.push({ channel: w.channel, variants, scheduledAt, condition: w.condition, fallback: w.fallback });
+  }
   return (campaignId: string) =>
     pinned.map((w, i) => ({
       id: uuidv7(now.getTime()),
@@ -66,14 +107,18 @@ async function pinWaves(deps: Deps, dealerId: string, input: CampaignInput) {
       campaignId,
       seq: i + 1,
       channel: w.channel,
-      templateVersionId: w.versionId,
-      scheduledAt: w.scheduledAt ? new Date(w.scheduledAt) : now,
+      templateVersionId: w.variants[0]!.templateVersionId,
+      variants: w.variants.length > 1 ? w.variants : null,
+      scheduledAt: w.scheduledAt,
+      condition: w.condition,
+      fallback: w.fallback,
       status: 'pending',
       createdAt: now,
     }));
 }
 
-export async function createCampaign(deps: Deps, dealerId: string, input: CampaignInput) {
+export async function createCampaign(deps: Deps, dealerId: string, raw: CampaignInput) {
+  const input = campaignBody.parse(raw);
   const waveRows = await pinWaves(deps, dealerId, input);
   const now = deps.clock.now();
   const id = uuidv7(now.getTime());
@@ -98,7 +143,9 @@ const BATCH = 5000;
 /**
  * Launch: freeze the segment into recipients, draw the holdout group from the
  * seed (the same seed and audience give the same group), and write the outbox
- * rows of every wave, due at the wave's time.
+ * rows of every SMS and email wave, due at the wave's time, each with its A/B
+ * variant. Print waves due now become print runs at once; later ones when
+ * their time comes. A campaign whose first wave is still ahead is 'scheduled'.
  */
 export async function launchCampaign(deps: Deps, dealerId: string, id: string): Promise<CampaignRow> {
   const db = deps.db;
@@ -109,6 +156,11 @@ export async function launchCampaign(deps: Deps, dealerId: string, id: string): 
     if (c.status !== 'draft') throw conflict('campaign_not_draft', `the campaign is ${c.status}; only a draft can be launched`);
     const [seg] = await tx.select().from(segments).where(and(eq(segments.dealerId, dealerId), eq(segments.id, c.segmentId!)));
     if (!seg) throw notFound('segment');
+    const ws = await tx.select().from(waves).where(eq(waves.campaignId, id)).orderBy(asc(waves.seq));
+    const unapproved = ws.filter((w) => w.channel === 'mail' && !w.proofApprovedAt);
+    if (unapproved.length) {
+      throw conflict('proof_not_approved', `approve the proof of print wave ${unapproved.map((w) => w.seq).join(', ')} before launch`, unapproved.map((w) => ({ path: `waves[${w.seq - 1}]`, message: 'proof not approved' })));
+    }
     const dealer = await getDealer(tx, dealerId);
     const members = segmentContactIds(tx, dealerId, seg.rule as Rule, localDate(now, dealer!.timezone));
     await tx.execute(sql`
@@ -116,47 +168,40 @@ export async function launchCampaign(deps: Deps, dealerId: string, id: string): 
       SELECT ${id}::uuid, ${dealerId}::uuid, m.id,
         (('x' || substr(md5(${c.seed} || m.id::text), 1, 8))::bit(32)::bigint % 100) < ${c.holdoutPct}
       FROM (${members}) m`);
-    const ws = await tx.select().from(waves).where(eq(waves.campaignId, id)).orderBy(asc(waves.seq));
-    const unapproved = ws.filter((w) => w.channel === 'mail' && !w.proofApprovedAt);
-    if (unapproved.length) {
-      throw conflict('proof_not_approved', `approve the proof of print wave ${unapproved.map((w) => w.seq).join(', ')} before launch`, unapproved.map((w) => ({ path: `waves[${w.seq - 1}]`, message: 'proof not approved' })));
-    }
     for (const w of ws) {
-      // Print waves: the print run (made below, after this commits) holds the pieces.
+      // Print waves: their print runs hold the pieces (./scheduler.ts).
       if (w.channel === 'mail') continue;
+      const variants = w.variants ?? [{ label: '', templateVersionId: w.templateVersionId, percent: 100 }];
       let after = '00000000-0000-0000-0000-000000000000';
       for (;;) {
-        const batch = await rows<{ contact_id: string }>(
+        const batch = await rows<{ contact_id: string; bucket: number }>(
           tx,
-          sql`SELECT contact_id FROM campaign_recipients WHERE campaign_id = ${id}::uuid AND NOT holdout AND contact_id > ${after}::uuid
-              ORDER BY contact_id LIMIT ${BATCH}`,
+          sql`SELECT contact_id, ${variantBucket(c.seed, w.seq, sql`contact_id::text`)}::int AS bucket FROM campaign_recipients
+              WHERE campaign_id = ${id}::uuid AND NOT holdout AND contact_id > ${after}::uuid ORDER BY contact_id LIMIT ${BATCH}`,
         );
         if (batch.length === 0) break;
         await copyRows(
           db,
           tx,
           'outbox',
-          ['id', 'dealer_id', 'campaign_id', 'wave_id', 'contact_id', 'channel', 'template_version_id', 'token', 'status', 'attempts', 'next_attempt_at', 'created_at'],
-          batch.map((r) => [uuidv7(now.getTime()), dealerId, id, w.id, r.contact_id, w.channel, w.templateVersionId, trackingToken(), 'pending', 0, w.scheduledAt, now]),
+          ['id', 'dealer_id', 'campaign_id', 'wave_id', 'contact_id', 'channel', 'template_version_id', 'variant', 'token', 'status', 'attempts', 'next_attempt_at', 'created_at'],
+          batch.map((r) => {
+            const v = variantOf(variants, r.bucket);
+            return [uuidv7(now.getTime()), dealerId, id, w.id, r.contact_id, w.channel, v.templateVersionId, w.variants ? v.label : null, trackingToken(), 'pending', 0, w.scheduledAt, now];
+          }),
         );
         after = batch[batch.length - 1]!.contact_id;
       }
       await tx.update(waves).set({ status: 'queued' }).where(eq(waves.id, w.id));
     }
-    const [updated] = await tx.update(campaigns).set({ status: 'running', launchedAt: now, updatedAt: now }).where(eq(campaigns.id, id)).returning();
-    return { campaign: updated!, printWaves: ws.filter((w) => w.channel === 'mail') };
+    const first = Math.min(...ws.map((w) => w.scheduledAt.getTime()));
+    const status = first > now.getTime() ? 'scheduled' : 'running';
+    const [updated] = await tx.update(campaigns).set({ status, launchedAt: now, updatedAt: now }).where(eq(campaigns.id, id)).returning();
+    return updated!;
   });
-  for (const w of launched.printWaves) {
-    const v = await getVersionById(db.orm, dealerId, w.templateVersionId);
-    const run = await createPrintRun(
-      deps,
-      dealerId,
-      { templateId: v.version.templateId, version: v.version.version, audience: { segmentId: launched.campaign.segmentId! }, piecesPerFile: 5000, cropMarks: true, title: `${launched.campaign.name} — wave ${w.seq}` },
-      { campaignId: id, waveId: w.id },
-    );
-    await db.orm.update(waves).set({ status: 'printing', printRunId: run.id }).where(eq(waves.id, w.id));
-  }
-  return launched.campaign;
+  // Print waves due now start at once (the scheduler would within seconds).
+  if (launched.status === 'running') await startDuePrintWaves(deps, launched.id);
+  return launched;
 }
 
 /** Approve the proof of a print wave's pinned template version (draft campaigns only). */
@@ -173,9 +218,10 @@ export async function approveProof(deps: Deps, dealerId: string, id: string, seq
 }
 
 const TRANSITIONS: Record<string, { from: string[]; to: string }> = {
-  pause: { from: ['running'], to: 'paused' },
+  pause: { from: ['scheduled', 'running'], to: 'paused' },
+  // Back to running; the scheduler returns it to 'scheduled' if no wave is due yet.
   resume: { from: ['paused'], to: 'running' },
-  cancel: { from: ['draft', 'running', 'paused'], to: 'cancelled' },
+  cancel: { from: ['draft', 'scheduled', 'running', 'paused'], to: 'cancelled' },
 };
 
 /** Pause, resume or cancel; dispatchers stop claiming a paused or cancelled campaign's rows at once. */
@@ -188,39 +234,67 @@ export async function changeStatus(deps: Deps, dealerId: string, id: string, act
     if (!t.from.includes(c.status)) throw conflict('invalid_transition', `cannot ${action} a ${c.status} campaign`);
     if (action === 'cancel') {
       await tx.execute(sql`UPDATE outbox SET status = 'skipped', reason = 'campaign cancelled' WHERE campaign_id = ${id}::uuid AND status = 'pending'`);
+      // A print run still rendering stops after its current file.
+      await tx.execute(sql`UPDATE print_runs SET status = 'cancelled', finished_at = ${now.toISOString()}::timestamptz WHERE campaign_id = ${id}::uuid AND dealer_id = ${dealerId}::uuid AND status IN ('queued', 'rendering')`);
+    }
+    let to = t.to;
+    if (action === 'resume') {
+      // Back to 'scheduled' when no wave is due yet.
+      const [due] = await rows(tx, sql`SELECT 1 AS one FROM waves WHERE campaign_id = ${id}::uuid AND scheduled_at <= ${now.toISOString()}::timestamptz LIMIT 1`);
+      if (!due) to = 'scheduled';
     }
     const [u] = await tx
       .update(campaigns)
-      .set({ status: t.to, updatedAt: now, ...(action === 'cancel' ? { finishedAt: now } : {}) })
+      .set({ status: to, updatedAt: now, ...(action === 'cancel' ? { finishedAt: now } : {}) })
       .where(eq(campaigns.id, id))
       .returning();
     return u!;
   });
 }
 
-/** Delivery counts by wave, channel and status; recipients and holdout. */
+/** Per wave: delivery counts by status (and by A/B variant), its print runs; recipients and holdout. */
 export async function campaignProgress(deps: Deps, id: string) {
-  const byStatus = await rows<{ wave_id: string; channel: string; status: string; n: number }>(
-    deps.db.orm,
-    sql`SELECT wave_id, channel, status, count(*)::int AS n FROM outbox WHERE campaign_id = ${id}::uuid GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+  const db = deps.db.orm;
+  const byStatus = await rows<{ wave_id: string; variant: string | null; status: string; n: number }>(
+    db,
+    sql`SELECT wave_id, variant, status, count(*)::int AS n FROM outbox WHERE campaign_id = ${id}::uuid GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
   );
   const [aud] = await rows<{ recipients: number; holdout: number }>(
-    deps.db.orm,
+    db,
     sql`SELECT count(*)::int AS recipients, count(*) FILTER (WHERE holdout)::int AS holdout FROM campaign_recipients WHERE campaign_id = ${id}::uuid`,
   );
-  const ws = await deps.db.orm.select().from(waves).where(eq(waves.campaignId, id)).orderBy(asc(waves.seq));
+  const runs = await rows<{ id: string; wave_id: string; variant: string | null; status: string; job_status: string | null; pieces_rendered: number; pieces_excluded: number }>(
+    db,
+    sql`SELECT id, wave_id, variant, status, job_status, pieces_rendered, pieces_excluded FROM print_runs WHERE campaign_id = ${id}::uuid ORDER BY variant NULLS FIRST, id`,
+  );
+  const ws = await db.select().from(waves).where(eq(waves.campaignId, id)).orderBy(asc(waves.seq));
+  const sum = (list: typeof byStatus) => {
+    const out: Record<string, number> = {};
+    for (const s of list) out[s.status] = (out[s.status] ?? 0) + s.n;
+    return out;
+  };
   return {
     audience: aud ?? { recipients: 0, holdout: 0 },
-    waves: ws.map((w) => ({
-      id: w.id,
-      seq: w.seq,
-      channel: w.channel,
-      templateVersionId: w.templateVersionId,
-      scheduledAt: w.scheduledAt.toISOString(),
-      proofApprovedAt: w.proofApprovedAt?.toISOString() ?? null,
-      printRunId: w.printRunId,
-      deliveries: Object.fromEntries(byStatus.filter((s) => s.wave_id === w.id).map((s) => [s.status, s.n])),
-    })),
+    waves: ws.map((w) => {
+      const mine = byStatus.filter((s) => s.wave_id === w.id);
+      return {
+        id: w.id,
+        seq: w.seq,
+        channel: w.channel,
+        status: w.status,
+        templateVersionId: w.templateVersionId,
+        variants: w.variants?.map((v) => ({ ...v, deliveries: sum(mine.filter((s) => s.variant === v.label)) })) ?? null,
+        condition: w.condition,
+        fallback: w.fallback,
+        scheduledAt: w.scheduledAt.toISOString(),
+        proofApprovedAt: w.proofApprovedAt?.toISOString() ?? null,
+        printRunId: w.printRunId,
+        printRuns: runs
+          .filter((r) => r.wave_id === w.id)
+          .map((r) => ({ id: r.id, variant: r.variant, status: r.status, jobStatus: r.job_status, piecesRendered: r.pieces_rendered, piecesExcluded: r.pieces_excluded })),
+        deliveries: sum(mine),
+      };
+    }),
   };
 }
 
@@ -242,7 +316,8 @@ export function presentCampaign(c: CampaignRow) {
 
 
 /** Edit a draft (name, holdout, waves); a launched campaign is refused with 409, never changed under the dispatcher. */
-export async function updateCampaign(deps: Deps, dealerId: string, id: string, input: CampaignInput): Promise<CampaignRow> {
+export async function updateCampaign(deps: Deps, dealerId: string, id: string, raw: CampaignInput): Promise<CampaignRow> {
+  const input = campaignBody.parse(raw);
   const c = await getCampaign(deps, dealerId, id);
   if (c.status !== 'draft') throw conflict('campaign_not_draft', `the campaign is ${c.status}; only a draft can be edited (pause or cancel it instead)`);
   const waveRows = await pinWaves(deps, dealerId, input);

@@ -33,6 +33,11 @@ import { artworkOf, checkBody, getVersion, requirePrint } from '../templates/ser
 import { imageSize, prepareImage } from './images';
 import { inlineRenderer, type Renderer } from './pool';
 import type { RenderResult, RenderSetup } from './render';
+import { ANSWERED_KINDS, variantBucket } from '../campaigns/waves';
+import { addDeliveries } from '../outbox/outbox';
+
+/** Why a household's other members get no piece of a campaign's drop. */
+export const HOUSEHOLD_DUPLICATE = 'another piece of this drop goes to the same household';
 
 export type PrintRunRow = typeof printRuns.$inferSelect;
 
@@ -59,13 +64,31 @@ interface RunOptions extends PrintRunInput {
   templateName: string;
 }
 
-/** A campaign's print wave: the audience is the campaign's recipients outside the holdout group. */
+/**
+ * A campaign's print wave (or one A/B variant of it): the audience is the
+ * campaign's recipients outside the holdout group whose variant bucket (drawn
+ * per household from the campaign's seed) falls in [bucketFrom, bucketTo),
+ * without those who already answered when the condition says so, and one piece
+ * per household.
+ */
 export interface CampaignWave {
   campaignId: string;
   waveId: string;
+  variant?: string | null;
+  waveSeq?: number;
+  seed?: string;
+  bucketFrom?: number;
+  bucketTo?: number;
+  condition?: string;
+  /** Channels that reach the recipients this run leaves out (no address, suppressed for mail …). */
+  fallback?: string[];
 }
 
-export async function createPrintRun(deps: Deps, dealerId: string, input: PrintRunInput, wave?: CampaignWave): Promise<PrintRunRow> {
+/**
+ * Check a print run's template and make its row, not yet queued: `enqueue`
+ * queues it (after the caller's transaction, if the row was written in one).
+ */
+export async function preparePrintRun(deps: Deps, dealerId: string, input: PrintRunInput, wave?: CampaignWave) {
   const v = await getVersion(deps.db.orm, dealerId, input.templateId, input.version ?? 'latest');
   requirePrint(v.body);
   // With this run's campaign fields: a static box they overflow is refused now, not in every file.
@@ -76,19 +99,24 @@ export async function createPrintRun(deps: Deps, dealerId: string, input: PrintR
   }
   const now = deps.clock.now();
   const options: RunOptions = { ...input, templateVersionId: v.version.id, templateVersion: v.version.version, templateName: v.template.name, ...(wave ? { wave } : {}) };
-  const [row] = await deps.db.orm
-    .insert(printRuns)
-    .values({
+  return {
+    row: {
       id: uuidv7(now.getTime()),
       dealerId,
       templateVersionId: v.version.id,
       status: 'queued',
       options: options as unknown as Record<string, unknown>,
       createdAt: now,
-      ...(wave ? { campaignId: wave.campaignId, waveId: wave.waveId } : {}),
-    })
-    .returning();
-  deps.jobs.enqueue('print-run', row!.id);
+      ...(wave ? { campaignId: wave.campaignId, waveId: wave.waveId, variant: wave.variant ?? null } : {}),
+    } satisfies typeof printRuns.$inferInsert,
+    enqueue: (id: string) => deps.jobs.enqueue('print-run', id),
+  };
+}
+
+export async function createPrintRun(deps: Deps, dealerId: string, input: PrintRunInput, wave?: CampaignWave): Promise<PrintRunRow> {
+  const prepared = await preparePrintRun(deps, dealerId, input, wave);
+  const [row] = await deps.db.orm.insert(printRuns).values(prepared.row).returning();
+  prepared.enqueue(row!.id);
   return row!;
 }
 
@@ -156,7 +184,17 @@ async function plan(deps: Deps, run: PrintRunRow): Promise<void> {
   await db.orm.transaction(async (tx) => {
     let members;
     if (o.wave) {
-      members = sql`SELECT r.contact_id AS id FROM campaign_recipients r WHERE r.campaign_id = ${o.wave.campaignId}::uuid AND r.dealer_id = ${dealerId}::uuid AND NOT r.holdout`;
+      const w = o.wave;
+      const inVariant =
+        w.seed !== undefined && w.bucketFrom !== undefined && w.bucketTo !== undefined
+          ? sql`AND ${variantBucket(w.seed, w.waveSeq ?? 0, sql`coalesce(c.household_key, c.id::text)`)} >= ${w.bucketFrom} AND ${variantBucket(w.seed, w.waveSeq ?? 0, sql`coalesce(c.household_key, c.id::text)`)} < ${w.bucketTo}`
+          : sql``;
+      const notAnswered =
+        w.condition === 'not_responded'
+          ? sql`AND NOT EXISTS (SELECT 1 FROM responses x WHERE x.dealer_id = r.dealer_id AND x.campaign_id = r.campaign_id AND x.contact_id = r.contact_id AND x.kind = ANY(${sql.param([...ANSWERED_KINDS])}::text[]))`
+          : sql``;
+      members = sql`SELECT r.contact_id AS id FROM campaign_recipients r JOIN contacts c ON c.id = r.contact_id AND c.dealer_id = r.dealer_id
+        WHERE r.campaign_id = ${w.campaignId}::uuid AND r.dealer_id = ${dealerId}::uuid AND NOT r.holdout ${inVariant} ${notAnswered}`;
     } else if (o.audience.segmentId) {
       const [seg] = await tx.select().from(segments).where(and(eq(segments.dealerId, dealerId), eq(segments.id, o.audience.segmentId)));
       if (!seg) throw new Error('segment gone');
@@ -193,6 +231,15 @@ async function plan(deps: Deps, run: PrintRunRow): Promise<void> {
         AND s.dealer_id = p.dealer_id AND s.channel IN ('mail', 'all')
         AND ((s.target = 'contact' AND s.value = c.id::text) OR (s.target = 'phone' AND s.value = c.phone_e164)
           OR (s.target = 'email' AND s.value = c.email) OR (s.target = 'household' AND s.value = c.household_key))`);
+    if (o.wave) {
+      // One piece per household (the same normalized address) in a campaign's drop.
+      await tx.execute(sql`
+        UPDATE pieces p SET status = 'excluded', reason = ${HOUSEHOLD_DUPLICATE} FROM (
+          SELECT p2.id, row_number() OVER (PARTITION BY c.household_key ORDER BY c.id) AS n
+          FROM pieces p2 JOIN contacts c ON c.id = p2.contact_id AND c.dealer_id = p2.dealer_id
+          WHERE p2.print_run_id = ${run.id}::uuid AND p2.status = 'pending' AND c.household_key IS NOT NULL) d
+        WHERE p.id = d.id AND d.n > 1`);
+    }
     // Presort: postcode order, then by address so a building's pieces sit together.
     await tx.execute(sql`
       UPDATE pieces p SET seq = s.rn, postcode = s.postcode FROM (
@@ -446,6 +493,27 @@ async function finish(deps: Deps, run: PrintRunRow, setup: RenderSetup): Promise
   });
   await deps.storage.put(`${base}/excluded.csv`, excluded);
 
+  const o = run.options as unknown as RunOptions;
+  const fallback = o.wave?.fallback?.[0];
+  if (o.wave && fallback) {
+    // The wave's next channel for everyone this drop leaves out (but household members, whom the household's piece reaches).
+    let after = '00000000-0000-0000-0000-000000000000';
+    for (;;) {
+      const batch = await rows<{ id: string; contact_id: string }>(
+        db,
+        sql`SELECT id, contact_id FROM pieces WHERE print_run_id = ${run.id}::uuid AND status = 'excluded' AND reason <> ${HOUSEHOLD_DUPLICATE}
+            AND id > ${after}::uuid ORDER BY id LIMIT ${PAGE}`,
+      );
+      if (batch.length === 0) break;
+      const now = deps.clock.now();
+      await addDeliveries(
+        db,
+        now,
+        batch.map((p) => ({ dealerId: run.dealerId, campaignId: o.wave!.campaignId, waveId: o.wave!.waveId, contactId: p.contact_id, channel: fallback, templateVersionId: run.templateVersionId, variant: o.wave!.variant ?? null, dueAt: now })),
+      );
+      after = batch[batch.length - 1]!.id;
+    }
+  }
   const fresh = (await db.select().from(printRuns).where(eq(printRuns.id, run.id)))[0]!;
   const layout = setup.body.layout;
   const ticket = {
