@@ -5,7 +5,7 @@
 // time comes (./scheduler.ts). Lifecycle: draft → scheduled (launched, first
 // wave still ahead) → running ⇄ paused → completed (nothing left to send or
 // mail) or cancelled; paused and cancelled campaigns are not dispatched.
-import { and, asc, eq, sql } from 'drizzle-orm';
+import { and, asc, eq, sql, type SQL } from 'drizzle-orm';
 import { z } from 'zod';
 import { rows } from '../db';
 import { copyRows } from '../db/bulk';
@@ -349,30 +349,54 @@ export async function previewCampaign(deps: Deps, dealerId: string, id: string) 
   const dealer = await getDealer(db, dealerId);
   const members = segmentContactIds(db, dealerId, seg.rule as Rule, localDate(now, dealer!.timezone));
   const since = new Date(now.getTime() - deps.config.FREQUENCY_CAP_DAYS * 86_400_000).toISOString();
-  const [a] = await rows<{ recipients: number; holdout: number; sms: number; email: number; mail: number; sms_capped: number; email_capped: number }>(
+  // Who each channel reaches (before send-time checks of the frequency cap).
+  const can: Record<string, SQL> = {
+    sms: sql`(phone_e164 IS NOT NULL AND coalesce(sms_consent, '') <> 'revoked' AND NOT sms_suppressed)`,
+    email: sql`(email IS NOT NULL AND coalesce(email_consent, '') <> 'revoked' AND NOT email_suppressed)`,
+    mail: sql`(coalesce(street, '') <> '' AND coalesce(postcode, '') <> '' AND NOT mail_suppressed)`,
+  };
+  const capped = (ch: string) =>
+    sql`count(*) FILTER (WHERE NOT holdout AND ${deps.config.FREQUENCY_CAP_DAYS > 0} AND EXISTS (SELECT 1 FROM outbox o WHERE o.dealer_id = m.dealer_id AND o.contact_id = m.id AND o.channel = ${ch} AND o.status IN ('sent', 'delivered') AND o.sent_at >= ${since}::timestamptz))::int`;
+  const [a] = await rows<{
+    recipients: number; holdout: number; sms: number; email: number; mail: number; mail_households: number; sms_capped: number; email_capped: number;
+    mail_to_sms: number; mail_to_email: number; sms_to_email: number; email_to_sms: number;
+  }>(
     db,
     sql`WITH m AS (
           SELECT c.*, (('x' || substr(md5(${c.seed} || c.id::text), 1, 8))::bit(32)::bigint % 100) < ${c.holdoutPct} AS holdout
           FROM contacts c WHERE c.id IN (${members}))
         SELECT count(*)::int AS recipients, count(*) FILTER (WHERE holdout)::int AS holdout,
-          count(*) FILTER (WHERE NOT holdout AND phone_e164 IS NOT NULL AND coalesce(sms_consent, '') <> 'revoked' AND NOT sms_suppressed)::int AS sms,
-          count(*) FILTER (WHERE NOT holdout AND email IS NOT NULL AND coalesce(email_consent, '') <> 'revoked' AND NOT email_suppressed)::int AS email,
-          count(*) FILTER (WHERE NOT holdout AND coalesce(street, '') <> '' AND coalesce(postcode, '') <> '' AND NOT mail_suppressed)::int AS mail,
-          count(*) FILTER (WHERE NOT holdout AND ${deps.config.FREQUENCY_CAP_DAYS > 0} AND EXISTS (SELECT 1 FROM outbox o WHERE o.dealer_id = m.dealer_id AND o.contact_id = m.id AND o.channel = 'sms' AND o.status IN ('sent', 'delivered') AND o.sent_at >= ${since}::timestamptz))::int AS sms_capped,
-          count(*) FILTER (WHERE NOT holdout AND ${deps.config.FREQUENCY_CAP_DAYS > 0} AND EXISTS (SELECT 1 FROM outbox o WHERE o.dealer_id = m.dealer_id AND o.contact_id = m.id AND o.channel = 'email' AND o.status IN ('sent', 'delivered') AND o.sent_at >= ${since}::timestamptz))::int AS email_capped
+          count(*) FILTER (WHERE NOT holdout AND ${can.sms})::int AS sms,
+          count(*) FILTER (WHERE NOT holdout AND ${can.email})::int AS email,
+          count(*) FILTER (WHERE NOT holdout AND ${can.mail})::int AS mail,
+          count(DISTINCT coalesce(household_key, id::text)) FILTER (WHERE NOT holdout AND ${can.mail})::int AS mail_households,
+          ${capped('sms')} AS sms_capped, ${capped('email')} AS email_capped,
+          count(*) FILTER (WHERE NOT holdout AND NOT ${can.mail} AND ${can.sms})::int AS mail_to_sms,
+          count(*) FILTER (WHERE NOT holdout AND NOT ${can.mail} AND ${can.email})::int AS mail_to_email,
+          count(*) FILTER (WHERE NOT holdout AND NOT ${can.sms} AND ${can.email})::int AS sms_to_email,
+          count(*) FILTER (WHERE NOT holdout AND NOT ${can.email} AND ${can.sms})::int AS email_to_sms
         FROM m`,
   );
+  /** Recipients the wave's channel misses whom its first fallback channel reaches. */
+  const viaFallback = (channel: string, fallback: string[]) => {
+    const key = `${channel}_to_${fallback[0]}` as keyof typeof a;
+    return fallback[0] ? { fallback, reachableByFallback: a![key] } : {};
+  };
   const ws = await db.select().from(waves).where(eq(waves.campaignId, id)).orderBy(asc(waves.seq));
   const run = await runContext(db, dealerId);
   const out = [];
   for (const w of ws) {
     const { body } = await getVersionById(db, dealerId, w.templateVersionId);
     if (w.channel === 'mail') {
-      out.push({ seq: w.seq, channel: w.channel, pieces: a!.mail, files: Math.ceil(a!.mail / 5000), piecesPerFile: 5000, proofApproved: !!w.proofApprovedAt });
+      // One piece per household.
+      out.push({
+        seq: w.seq, channel: w.channel, pieces: a!.mail_households, householdDuplicates: a!.mail - a!.mail_households, files: Math.ceil(a!.mail_households / 5000), piecesPerFile: 5000,
+        proofApproved: !!w.proofApprovedAt, ...viaFallback('mail', w.fallback),
+      });
       continue;
     }
     const reachable = w.channel === 'sms' ? a!.sms - a!.sms_capped : a!.email - a!.email_capped;
-    const entry: Record<string, unknown> = { seq: w.seq, channel: w.channel, reachable, frequencyCapped: w.channel === 'sms' ? a!.sms_capped : a!.email_capped };
+    const entry: Record<string, unknown> = { seq: w.seq, channel: w.channel, reachable, frequencyCapped: w.channel === 'sms' ? a!.sms_capped : a!.email_capped, ...viaFallback(w.channel, w.fallback) };
     if (w.channel === 'sms' && body.sms) {
       // Segments depend on each message's length: render a spread-out sample.
       const sample = await rows<{ id: string }>(db, sql`SELECT m.id FROM (${members}) m ORDER BY md5(m.id::text) LIMIT 500`);

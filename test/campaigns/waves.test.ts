@@ -217,6 +217,10 @@ describe.each(DB_KINDS)('campaign waves on %s', (kind) => {
       ['林十', { province: '福建省', city: '福州市', district: '台江区', street: '八一七路1号', postcode: '350004', phone: '+8613900040003' }],
       ['黄无址', { phone: '+8613900040004' }],
     ]);
+    const draft = await t.req('POST', '/v1/campaigns', { body: { name: '预览', purpose: 'test_drive', segmentId, waves: [{ channel: 'mail', templateId: printId, fallback: ['sms'] }] } });
+    const preview = (await (await t.req('GET', `/v1/campaigns/${((await draft.json()) as { id: string }).id}/preview`)).json()) as { waves: object[] };
+    // Three printable, two households; the one without an address is reached by SMS.
+    expect(preview.waves[0]).toMatchObject({ pieces: 2, householdDuplicates: 1, fallback: ['sms'], reachableByFallback: 1 });
     const c = await launch(t, segmentId, [{ channel: 'mail', templateId: printId, fallback: ['sms'] }]);
     await t.deps.jobs.idle();
     const pieces = await rows<{ contact_id: string; status: string; reason: string | null }>(
