@@ -13,6 +13,7 @@ import { resumeImports } from '../imports/service';
 import { channelsFromConfig, Dispatcher } from '../outbox/dispatcher';
 import { workerRenderer } from '../print/pool';
 import { resumePrintRuns } from '../print/runs';
+import { CampaignClock } from '../campaigns/scheduler';
 import { systemClock } from '../lib/clock';
 import { JobRunner } from '../lib/jobs';
 import { createLogger } from '../lib/log';
@@ -45,6 +46,9 @@ async function main() {
   if (runs) logger.info('resuming unfinished print runs', { count: runs });
   const dispatcher = new Dispatcher(deps, channelsFromConfig(config, logger));
   dispatcher.start();
+  // Scheduled waves, print waves coming due, campaigns completing.
+  const campaignClock = new CampaignClock(deps);
+  campaignClock.start();
 
   const server = serve({ fetch: app.fetch, port: config.PORT, hostname: config.HOST }, (info) => {
     logger.info('listening', { url: `http://localhost:${info.port}` });
@@ -52,6 +56,7 @@ async function main() {
   const stop = async (sig: string) => {
     logger.info('stopping', { signal: sig });
     server.close();
+    await campaignClock.stop();
     await dispatcher.stop();
     await deps.printRenderer?.close();
     await db.close().catch(() => {});
