@@ -11,11 +11,18 @@ import type { AppEnv, Deps } from './http/context';
 import { notFoundHandler, onError, requestContext } from './http/middleware';
 import { requireAuth, requireRole } from './http/tenancy';
 import { importRoutes } from './imports/routes';
+import { publicRoutes } from './landing/routes';
+import { bookingStaffRoutes } from './landing/staff';
 import { runImport } from './imports/service';
 import { AppError } from './lib/errors';
 import { printRunRoutes } from './print/routes';
 import { runPrintRun } from './print/runs';
+import { responseRoutes } from './responses/routes';
+import { returnRoutes } from './print/returns-routes';
+import { salesRoutes } from './sales/routes';
 import { segmentRoutes } from './segments/routes';
+import { surveyPageRoutes } from './surveys/pages';
+import { surveyRoutes } from './surveys/routes';
 import { assetRoutes, printProfileRoutes, templateRoutes } from './templates/routes';
 
 export function createApp(deps: Deps) {
@@ -47,7 +54,7 @@ export function createApp(deps: Deps) {
   });
   // Lists, segments and templates hold personal data or drive sends: printers
   // see only the print jobs released to them (src/print/routes.ts).
-  for (const path of ['/imports', '/contacts', '/suppressions', '/segments', '/templates', '/assets', '/dealer/print-profile', '/campaigns']) {
+  for (const path of ['/imports', '/contacts', '/suppressions', '/segments', '/templates', '/assets', '/dealer/print-profile', '/campaigns', '/surveys', '/sales', '/returns', '/responses', '/booking', '/bookings']) {
     api.use(path, requireRole('admin', 'marketer', 'manager'));
     api.use(`${path}/*`, requireRole('admin', 'marketer', 'manager'));
   }
@@ -61,7 +68,15 @@ export function createApp(deps: Deps) {
   api.route('/dealer/print-profile', printProfileRoutes);
   api.route('/print-runs', printRunRoutes);
   api.route('/campaigns', campaignRoutes);
+  api.route('/surveys', surveyRoutes);
+  api.route('/returns', returnRoutes);
+  api.route('/sales', salesRoutes);
+  api.route('/responses', responseRoutes);
+  api.route('/', bookingStaffRoutes);
   app.route('/v1', api);
+  // What recipients open: tracking links, landing and booking pages, opt-out.
+  app.route('/', publicRoutes(deps));
+  app.route('/', surveyPageRoutes(deps));
   app.route('/webhooks', webhookRoutes);
   app.route('/', emailRoutes);
   return app;

@@ -45,6 +45,12 @@ const schema = z.object({
   /** Bearer token the MTA presents on POST /webhooks/email/bounce; unset: bounces are refused (503). */
   BOUNCE_TOKEN: z.string().min(16).optional(),
   OUTBOX_DIR: z.string().default('./outbox'),
+  /** Requests per minute one client may make to the public pages (/r, /l, /b, /o, /c); 0: no limit. */
+  PUBLIC_RATE_PER_MIN: z.coerce.number().int().min(0).default(60),
+  /** Behind a reverse proxy: the client is the first X-Forwarded-For address (for rate limits only; never stored). */
+  TRUST_PROXY: z.enum(['true', 'false']).default('false').transform((v) => v === 'true'),
+  /** Days after its mail or send date that a piece's or message's tracking link still opens its landing page. */
+  TRACKING_TOKEN_DAYS: z.coerce.number().int().min(1).default(365),
 });
 
 export type Config = z.infer<typeof schema>;

@@ -13,8 +13,10 @@ export interface EmailMessage {
   subject: string;
   html: string;
   text: string;
-  /** One-click unsubscribe URL (RFC 8058). */
-  unsubscribeUrl: string;
+  /** One-click unsubscribe URL (RFC 8058); absent on a transactional message (a booking confirmation). */
+  unsubscribeUrl?: string;
+  /** Files to attach (a booking's .ics). */
+  attachments?: { filename: string; content: string | Uint8Array; contentType: string }[];
   /** Domain part of the Message-ID. */
   domain: string;
 }
@@ -36,9 +38,13 @@ function mailOptions(m: EmailMessage) {
     headers: {
       'X-Delivery-Id': m.deliveryId,
       // RFC 8058: both headers, the URL in angle brackets, each on one line.
-      'List-Unsubscribe': { prepared: true, value: `<${m.unsubscribeUrl}>` },
-      'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click',
+      ...(m.unsubscribeUrl
+        ? { 'List-Unsubscribe': { prepared: true, value: `<${m.unsubscribeUrl}>` }, 'List-Unsubscribe-Post': 'List-Unsubscribe=One-Click' }
+        : {}),
     },
+    ...(m.attachments?.length
+      ? { attachments: m.attachments.map((a) => ({ filename: a.filename, content: typeof a.content === 'string' ? a.content : Buffer.from(a.content), contentType: a.contentType })) }
+      : {}),
   };
 }
 

@@ -6,6 +6,7 @@ import type { Logger } from '../lib/log';
 import type { Storage } from '../lib/storage';
 import type { ImportParser } from '../imports/parse';
 import type { Renderer } from '../print/pool';
+import type { Channels } from '../outbox/dispatcher';
 
 /** Everything the app needs from the outside world; each runtime supplies its own. */
 export interface Deps {
@@ -19,6 +20,12 @@ export interface Deps {
   importParser?: ImportParser;
   /** Where print files are rendered; the calling thread when absent. */
   printRenderer?: Renderer;
+  /**
+   * The SMS and email providers (the dispatcher's): request handlers send
+   * booking confirmations through them. Absent: such messages are not sent
+   * (and the absence is logged).
+   */
+  channels?: Channels;
 }
 
 export type Role = 'admin' | 'marketer' | 'manager' | 'printer';

@@ -38,13 +38,15 @@ async function main() {
     jobs: new JobRunner(logger),
     printRenderer: workerRenderer(),
   };
+  // One set of providers for the dispatcher and for messages sent from requests (booking confirmations).
+  deps.channels = channelsFromConfig(config, logger);
   await bootstrap(deps, dataDir);
   const app = createApp(deps);
   const resumed = await resumeImports(deps);
   if (resumed) logger.info('resuming unfinished imports', { count: resumed });
   const runs = await resumePrintRuns(deps);
   if (runs) logger.info('resuming unfinished print runs', { count: runs });
-  const dispatcher = new Dispatcher(deps, channelsFromConfig(config, logger));
+  const dispatcher = new Dispatcher(deps, deps.channels);
   dispatcher.start();
   // Scheduled waves, print waves coming due, campaigns completing.
   const campaignClock = new CampaignClock(deps);

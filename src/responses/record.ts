@@ -1,0 +1,178 @@
+// Recording a response: the one way a row reaches `responses`. Scans, clicks,
+// opens, bookings, attended test drives, opt-outs (and later surveys, SMS
+// replies, returned mail, sales) all come through `recordResponse`, which
+// attributes the response to the campaign, wave, channel, variant and contact
+// of what it came through and decides whether it falls inside the campaign's
+// response window. One round trip: a QR scan costs one statement.
+import { sql, type SQL } from 'drizzle-orm';
+import { rows, type Tx } from '../db';
+import type { Clock } from '../lib/clock';
+import { isUuid, uuidv7 } from '../lib/ids';
+
+export const RESPONSE_KINDS = ['scan', 'open', 'click', 'booking', 'survey', 'sms_reply', 'attended', 'sale', 'returned', 'opt_out'] as const;
+export type ResponseKind = (typeof RESPONSE_KINDS)[number];
+
+/** How long after its mail or send date a tracking token still opens its landing page. */
+export const DEFAULT_TOKEN_DAYS = 365;
+
+/** What a response came through; attribution follows from it. */
+export type ResponseSource =
+  /** A piece's or delivery's tracking token (a QR scan, a short link, the landing page's forms). Unknown, unsent or expired tokens record nothing. */
+  | { token: string; tokenDays?: number }
+  /** A printed piece (a mailed-back card typed in by staff, a returned piece). */
+  | { pieceId: string }
+  /** A delivery (an email open or click, an SMS reply). */
+  | { deliveryId: string }
+  /** Follows an earlier response of the same recipient (an attended test drive follows its booking). */
+  | { after: string }
+  /**
+   * Attributed directly: the dealer's general pages (channel 'web'), a holdout
+   * member matched by phone (control: true), a sale matched by VIN.
+   */
+  | { direct: { channel: string; contactId?: string | null; campaignId?: string | null; waveId?: string | null; variant?: string | null; control?: boolean } };
+
+export interface ResponseInput {
+  /**
+   * The dealer the response must belong to. Required for `after` and `direct`;
+   * a token, piece or delivery names its dealer (pass it anyway when known, to
+   * scope the lookup).
+   */
+  dealerId?: string;
+  kind: ResponseKind;
+  source: ResponseSource;
+  occurredAt?: Date;
+  /** Kind-specific detail (booking id, user agent, answers …). Never a raw IP address. */
+  data?: Record<string, unknown>;
+  /** Use this id (e.g. to reference the response from a row written in the same transaction). */
+  id?: string;
+  /**
+   * false: commit without waiting for the WAL to reach disk (synchronous_commit
+   * off for this one statement's transaction). For high-volume signals (scans,
+   * opens, clicks): a crash of the database server can lose the last fraction
+   * of a second of them, never corrupt anything. Bookings, opt-outs and
+   * everything staff enter keep the default. Only outside a transaction:
+   * inside one it would relax the caller's whole commit.
+   */
+  durable?: boolean;
+}
+
+export interface RecordedResponse {
+  id: string;
+  dealerId: string;
+  kind: ResponseKind;
+  campaignId: string | null;
+  waveId: string | null;
+  channel: string | null;
+  variant: string | null;
+  contactId: string | null;
+  pieceId: string | null;
+  deliveryId: string | null;
+  control: boolean;
+  inWindow: boolean;
+  occurredAt: Date;
+}
+
+interface Row {
+  id: string;
+  dealer_id: string;
+  kind: ResponseKind;
+  campaign_id: string | null;
+  wave_id: string | null;
+  channel: string | null;
+  variant: string | null;
+  contact_id: string | null;
+  piece_id: string | null;
+  delivery_id: string | null;
+  control: boolean;
+  in_window: boolean;
+  occurred_at: Date | string;
+}
+
+/** The oldest mail or send date a token may have and still resolve. */
+function tokenOldest(now: Date, days = DEFAULT_TOKEN_DAYS): string {
+  return new Date(now.getTime() - days * 86_400_000).toISOString();
+}
+
+/**
+ * The piece or delivery a tracking token names, as a row source of attribution
+ * columns (dealer_id, campaign_id, wave_id, channel, variant, contact_id,
+ * piece_id, delivery_id): a rendered piece of a print run, or a delivery that
+ * was sent, within `days` of its mail or send date. Everything else (unknown,
+ * excluded, unsent, expired) is no row, so callers cannot tell those apart and
+ * neither can a client. The rule lives in the SQL function token_target
+ * (migrations/0010_record_response_function.sql), which record_response uses too.
+ */
+export function tokenSource(token: string, now: Date, days = DEFAULT_TOKEN_DAYS): SQL {
+  return sql`token_target(${token}::text, ${tokenOldest(now, days)}::timestamptz)`;
+}
+
+/**
+ * Record one response. Returns it with its attribution, or null when the
+ * source names nothing (an unknown or expired token, another dealer's piece).
+ *
+ * The work is the SQL function record_response
+ * (migrations/0010_record_response_function.sql): PL/pgSQL plans its
+ * statements once per connection, where one big statement was planned on
+ * every scan. In the window: the response's date in the dealer's time zone is
+ * on or after the window's first day (the print job's mail date, else the
+ * run's creation date; the delivery's send date; the campaign's launch for
+ * direct attribution) and before that day plus the campaign's
+ * response_window_days. A response tied to no campaign is always in.
+ */
+export async function recordResponse(db: Tx, clock: Clock, input: ResponseInput): Promise<RecordedResponse | null> {
+  const now = clock.now();
+  const at = input.occurredAt ?? now;
+  const id = input.id ?? uuidv7(now.getTime());
+  const s = input.source;
+  let source: string;
+  let ref: string | null = null;
+  let oldest: string | null = null;
+  let direct: Extract<ResponseSource, { direct: unknown }>['direct'] | null = null;
+  if ('token' in s) {
+    source = 'token';
+    ref = s.token;
+    oldest = tokenOldest(now, s.tokenDays);
+  } else if ('pieceId' in s) {
+    source = 'piece';
+    ref = s.pieceId;
+  } else if ('deliveryId' in s) {
+    source = 'delivery';
+    ref = s.deliveryId;
+  } else if ('after' in s) {
+    source = 'after';
+    ref = s.after;
+  } else {
+    source = 'direct';
+    direct = s.direct;
+  }
+  if ((source === 'after' || source === 'direct') && !input.dealerId) throw new Error(`recordResponse: a dealerId is required for a '${source}' source`);
+  // Ids that are not UUIDs name nothing (and must not reach a ::uuid cast).
+  if ((source === 'piece' || source === 'delivery' || source === 'after') && !isUuid(ref!)) return null;
+  const [row] = await rows<Row>(
+    db,
+    sql`SELECT id, dealer_id, kind, campaign_id, wave_id, channel, variant, contact_id, piece_id, delivery_id, control, in_window, occurred_at
+        FROM record_response(${id}::uuid, ${input.dealerId ?? null}::uuid, ${input.kind}::text, ${source}::text, ${ref}::text, ${oldest}::timestamptz,
+          ${direct?.channel ?? null}::text, ${direct?.contactId ?? null}::uuid, ${direct?.campaignId ?? null}::uuid, ${direct?.waveId ?? null}::uuid,
+          ${direct?.variant ?? null}::text, ${direct?.control ?? false}::boolean,
+          ${at.toISOString()}::timestamptz, ${JSON.stringify(input.data ?? {})}::jsonb, ${now.toISOString()}::timestamptz, ${input.durable === false}::boolean)`,
+  );
+  return row ? present(row) : null;
+}
+
+function present(r: Row): RecordedResponse {
+  return {
+    id: r.id,
+    dealerId: r.dealer_id,
+    kind: r.kind,
+    campaignId: r.campaign_id,
+    waveId: r.wave_id,
+    channel: r.channel,
+    variant: r.variant,
+    contactId: r.contact_id,
+    pieceId: r.piece_id,
+    deliveryId: r.delivery_id,
+    control: r.control,
+    inWindow: r.in_window,
+    occurredAt: r.occurred_at instanceof Date ? r.occurred_at : new Date(r.occurred_at),
+  };
+}
