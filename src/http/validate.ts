@@ -1,6 +1,6 @@
 import type { Context } from 'hono';
 import type { z } from 'zod';
-import { AppError, issuesToDetails, notFound, validationError } from '../lib/errors';
+import { AppError, badRequest, issuesToDetails, notFound, payloadTooLarge, validationError } from '../lib/errors';
 import { isUuid } from '../lib/ids';
 
 /** Parse the JSON body with a zod schema; a 400 names every bad path. */
@@ -30,4 +30,24 @@ export function parseWith<S extends z.ZodType>(schema: S, raw: unknown, where: s
 export function uuidParam(s: string | undefined, what: string): string {
   if (!s || !isUuid(s)) throw notFound(what);
   return s;
+}
+
+/** The request body as bytes, refused with 413 past `maxBytes` (read as it arrives, never buffered beyond the limit). */
+export async function rawBody(c: Context, maxBytes: number, what = 'the file'): Promise<Uint8Array> {
+  const body = c.req.raw.body;
+  if (!body) throw badRequest(`send ${what} as the request body`);
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for await (const chunk of body as unknown as AsyncIterable<Uint8Array>) {
+    size += chunk.byteLength;
+    if (size > maxBytes) throw payloadTooLarge(`${what} is larger than ${Math.round(maxBytes / 1024 / 1024)} MB`, { limitBytes: maxBytes });
+    chunks.push(chunk);
+  }
+  const out = new Uint8Array(size);
+  let at = 0;
+  for (const ch of chunks) {
+    out.set(ch, at);
+    at += ch.byteLength;
+  }
+  return out;
 }
