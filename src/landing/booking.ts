@@ -8,7 +8,7 @@ import { signature, verifySignature } from '../channels/links';
 import { cleanText, normalizePhone } from '../contacts/normalize';
 import type { Deps } from '../http/context';
 import { isUuid, uuidv7 } from '../lib/ids';
-import { recordResponse, tokenSource } from '../responses/record';
+import { recordResponse, tokenSource, type ResponseSource } from '../responses/record';
 import { recipientsByIds, type RecipientRow } from '../templates/context';
 import { checkSlot, getCalendar, releaseSeat, takeSeat, type Calendar } from './calendar';
 import type { BookingProblem } from './i18n';
@@ -103,26 +103,74 @@ export function checkPerson(cal: Calendar, country: string, f: Pick<BookingForm,
 export async function bookTestDrive(deps: Deps, token: string, f: BookingForm): Promise<BookingOutcome> {
   const recipient = await resolveRecipient(deps, token);
   if (!recipient) return { ok: false, problem: 'not_found' };
-  const replay = await findByNonce(deps.db.orm, recipient.dealerId, f.nonce);
+  return placeBooking(deps, recipient, f, () => ({ source: { token, tokenDays: deps.config.TRACKING_TOKEN_DAYS } }));
+}
+
+/** Who books: the dealer (and its country and zone), and the contact and campaign when known. */
+export interface Booker {
+  dealerId: string;
+  country: string;
+  timeZone: string;
+  contactId: string | null;
+  campaignId: string | null;
+}
+
+/**
+ * The dealer's general booking page (no token): the phone given is matched to
+ * a contact of the dealer. A contact who is a recipient of a campaign still
+ * inside its response window (the latest launched) has the booking attributed
+ * to it through the 'web' channel; a holdout member's booking is a control
+ * response. Anyone else books without attribution.
+ */
+export async function bookGeneral(deps: Deps, dealer: { id: string; country: string; timezone: string }, f: BookingForm): Promise<BookingOutcome> {
+  const who: Booker = { dealerId: dealer.id, country: dealer.country, timeZone: dealer.timezone, contactId: null, campaignId: null };
+  return placeBooking(deps, who, f, async (phone, tx) => {
+    const match = await one<{ contact_id: string; campaign_id: string | null; holdout: boolean | null }>(
+      tx,
+      sql`SELECT c.id AS contact_id, r.campaign_id, r.holdout
+          FROM contacts c
+          LEFT JOIN LATERAL (
+            SELECT r.campaign_id, r.holdout FROM campaign_recipients r JOIN campaigns k ON k.id = r.campaign_id AND k.dealer_id = r.dealer_id
+            WHERE r.dealer_id = c.dealer_id AND r.contact_id = c.id AND k.launched_at IS NOT NULL
+              AND k.launched_at + make_interval(days => k.response_window_days) > ${deps.clock.now().toISOString()}::timestamptz
+            ORDER BY k.launched_at DESC LIMIT 1) r ON true
+          WHERE c.dealer_id = ${dealer.id}::uuid AND c.phone_e164 = ${phone}
+          ORDER BY c.id LIMIT 1`,
+    );
+    who.contactId = match?.contact_id ?? null;
+    who.campaignId = match?.campaign_id ?? null;
+    return { source: { direct: { channel: 'web', contactId: who.contactId, campaignId: who.campaignId, control: match?.holdout ?? false } } };
+  });
+}
+
+/** The seat, the booking and its response in one transaction; `attribution` names the response's source once the phone is checked. */
+async function placeBooking(
+  deps: Deps,
+  who: Booker,
+  f: BookingForm,
+  attribution: (phone: string, tx: Tx) => { source: ResponseSource } | Promise<{ source: ResponseSource }>,
+): Promise<BookingOutcome> {
+  const replay = await findByNonce(deps.db.orm, who.dealerId, f.nonce);
   if (replay) return { ok: true, booking: replay, replayed: true };
-  const cal = await getCalendar(deps.db.orm, recipient.dealerId);
-  const person = checkPerson(cal, recipient.country, f);
+  const cal = await getCalendar(deps.db.orm, who.dealerId);
+  const person = checkPerson(cal, who.country, f);
   if ('problem' in person) return { ok: false, problem: person.problem };
   const now = deps.clock.now();
-  const slot = checkSlot(cal, recipient.timeZone, now, f.date, f.time);
+  const slot = checkSlot(cal, who.timeZone, now, f.date, f.time);
   if ('problem' in slot) return { ok: false, problem: slot.problem };
 
   const id = uuidv7(now.getTime());
   const responseId = uuidv7(now.getTime());
   try {
     const booking = await deps.db.orm.transaction(async (tx) => {
-      const slotId = await takeSeat(tx, deps.clock, recipient.dealerId, slot, cal.capacity);
+      const slotId = await takeSeat(tx, deps.clock, who.dealerId, slot, cal.capacity);
       if (!slotId) return null;
+      const { source } = await attribution(person.phone, tx);
       const response = await recordResponse(tx, deps.clock, {
         id: responseId,
-        dealerId: recipient.dealerId,
+        dealerId: who.dealerId,
         kind: 'booking',
-        source: { token, tokenDays: deps.config.TRACKING_TOKEN_DAYS },
+        source,
         data: { bookingId: id, model: person.model, slotStartsAt: slot.startsAt.toISOString(), userAgent: f.userAgent?.slice(0, 300) ?? null },
       });
       if (!response) throw new Error('the token stopped resolving inside the booking transaction');
@@ -130,7 +178,7 @@ export async function bookTestDrive(deps: Deps, token: string, f: BookingForm): 
         .insert(bookings)
         .values({
           id,
-          dealerId: recipient.dealerId,
+          dealerId: who.dealerId,
           slotId,
           startsAt: slot.startsAt,
           status: 'booked',
@@ -138,8 +186,8 @@ export async function bookTestDrive(deps: Deps, token: string, f: BookingForm): 
           name: person.name,
           phone: person.phone,
           locale: f.locale === 'en' ? 'en' : 'zh-CN',
-          contactId: recipient.contactId,
-          campaignId: recipient.campaignId,
+          contactId: who.contactId,
+          campaignId: who.campaignId,
           responseId: response.id,
           formNonce: f.nonce,
           createdAt: now,
@@ -152,7 +200,7 @@ export async function bookTestDrive(deps: Deps, token: string, f: BookingForm): 
     return { ok: true, booking, replayed: false };
   } catch (e) {
     // The same form sent twice at once: the second insert hits the nonce's unique index.
-    const again = await findByNonce(deps.db.orm, recipient.dealerId, f.nonce);
+    const again = await findByNonce(deps.db.orm, who.dealerId, f.nonce);
     if (again) return { ok: true, booking: again, replayed: true };
     throw e;
   }

@@ -120,8 +120,11 @@ export interface LandingProps {
   models: string[];
   csrf: string;
   action: string;
+  /** The recipient's opt-out page; empty on the dealer's general page (no one to opt out yet). */
   optOutUrl: string;
   otherLanguageUrl: string;
+  /** The card's survey online, when the piece was printed with one. */
+  surveyUrl?: string;
   values: { name: string; phone: string; model: string; slot?: string };
   error?: string;
 }
@@ -135,6 +138,11 @@ export function Landing(p: LandingProps) {
       </p>
       <h1>{m.hello(p.greeting)}</h1>
       <p>{m.intro}</p>
+      {p.surveyUrl && (
+        <p>
+          <a href={p.surveyUrl}>{m.surveyLink}</a>
+        </p>
+      )}
       <section>
         <h2>{m.bookTitle}</h2>
         {p.error && (
@@ -172,9 +180,11 @@ export function Landing(p: LandingProps) {
         )}
       </section>
       <Dealer m={m} dealer={p.dealer} />
-      <p class="small">
-        <a href={p.optOutUrl}>{m.optOutLink}</a>
-      </p>
+      {p.optOutUrl && (
+        <p class="small">
+          <a href={p.optOutUrl}>{m.optOutLink}</a>
+        </p>
+      )}
     </Page>
   );
 }

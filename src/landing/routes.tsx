@@ -14,13 +14,16 @@ import { suppress, type SuppressionInput } from '../contacts/suppression';
 import { clientKey } from '../http/client';
 import type { AppEnv, Deps } from '../http/context';
 import { AppError } from '../lib/errors';
+import { isUuid } from '../lib/ids';
 import { errorField } from '../lib/log';
 import { KeyedRateLimiter } from '../lib/ratelimit';
 import { recordResponse } from '../responses/record';
 import { trackingRoutes } from '../responses/tracking';
+import { findPiece, surveyOfPiece } from '../surveys/service';
 import { pieceContext, runContext } from '../templates/context';
 import { salutation } from '../templates/hbs';
 import {
+  bookGeneral,
   bookTestDrive,
   cancelBooking,
   getBooking,
@@ -37,7 +40,7 @@ import { checkFormToken, formToken } from './csrf';
 import { messages, pickLocale, type BookingProblem, type Locale } from './i18n';
 import { Booked, Landing, Notice, OptOut, render, type DealerInfo } from './pages';
 
-const PUBLIC_PATHS = ['/r/*', '/o/*', '/c/*', '/l/*', '/b/*'];
+const PUBLIC_PATHS = ['/r/*', '/o/*', '/c/*', '/l/*', '/b/*', '/d/*'];
 
 /** Public form posts are a few fields: anything larger is refused. */
 export const PUBLIC_BODY_MAX = 8 * 1024;
@@ -112,6 +115,13 @@ export function publicRoutes(deps: Deps) {
   trackingRoutes(app, notFoundPage);
 
   // ── landing page and booking ──────────────────────────────────────────────
+  /** A printed piece with a survey on it links to the survey online (src/surveys/pages.tsx). */
+  async function hasSurvey(r: Recipient): Promise<boolean> {
+    if (r.channel !== 'mail') return false;
+    const piece = await findPiece(deps.db.orm, r.dealerId, { code: r.token });
+    return !!piece && !!(await surveyOfPiece(deps.db.orm, r.dealerId, piece));
+  }
+
   async function landing(c: Context<AppEnv>, r: Recipient, locale: Locale, over: { error?: BookingProblem; values?: Partial<{ name: string; phone: string; model: string; slot: string }> } = {}) {
     const now = deps.clock.now();
     const cal = await getCalendar(deps.db.orm, r.dealerId);
@@ -128,6 +138,7 @@ export function publicRoutes(deps: Deps) {
         models={cal.models}
         csrf={formToken(c, r.token)}
         action={`/l/${r.token}/book`}
+        surveyUrl={(await hasSurvey(r)) ? `/l/${r.token}/survey?lang=${locale}` : undefined}
         optOutUrl={`/l/${r.token}/opt-out?lang=${locale}`}
         otherLanguageUrl={`/l/${r.token}?lang=${other}`}
         values={{ name: r.contact?.full_name ?? '', phone: r.contact?.phone_e164 ?? '', model: r.contact?.model && cal.models.includes(r.contact.model) ? r.contact.model : '', ...over.values }}
@@ -197,6 +208,55 @@ export function publicRoutes(deps: Deps) {
     }
     await recordResponse(deps.db.orm, deps.clock, { dealerId: r.dealerId, kind: 'opt_out', source: { token, tokenDays: deps.config.TRACKING_TOKEN_DAYS }, data: { channels } });
     return html(c, <OptOut locale={locale} dealerName={r.dealerName} csrf="" action="" done />);
+  });
+
+  // ── the dealer's general booking page (no token) ──────────────────────────
+  // Bookings here are matched by phone: a holdout member's is a control response (src/landing/booking.ts bookGeneral).
+  async function generalPage(c: Context<AppEnv>, dealer: { id: string; name: string; country: string; timezone: string }, locale: Locale, over: { error?: BookingProblem; values?: Partial<{ name: string; phone: string; model: string; slot: string }> } = {}) {
+    const cal = await getCalendar(deps.db.orm, dealer.id);
+    const slots = await openSlots(deps.db.orm, dealer.id, cal, dealer.timezone, deps.clock.now());
+    const other: Locale = locale === 'en' ? 'zh-CN' : 'en';
+    return html(
+      c,
+      <Landing
+        locale={locale}
+        greeting={locale === 'en' ? 'Welcome' : '您好'}
+        dealer={await dealerInfo(deps, dealer.id, hoursText(cal.hours))}
+        slots={slots}
+        models={cal.models}
+        csrf={formToken(c, `general:${dealer.id}`)}
+        action={`/d/${dealer.id}/book`}
+        optOutUrl=""
+        otherLanguageUrl={`/d/${dealer.id}/book?lang=${other}`}
+        values={{ name: '', phone: '', model: '', ...over.values }}
+        error={over.error ? messages(locale).errors[over.error] : undefined}
+      />,
+      over.error ? problemStatus(over.error) : 200,
+    );
+  }
+  const dealerOf = async (id: string | undefined) =>
+    id && isUuid(id) ? one<{ id: string; name: string; country: string; timezone: string }>(deps.db.orm, sql`SELECT id, name, country, timezone FROM dealers WHERE id = ${id}::uuid`) : undefined;
+
+  app.get('/d/:dealer/book', async (c) => {
+    const dealer = await dealerOf(c.req.param('dealer'));
+    if (!dealer) return notFoundPage(c);
+    return generalPage(c, dealer, pickLocale(c.req.query('lang'), null));
+  });
+
+  app.post('/d/:dealer/book', async (c) => {
+    const dealer = await dealerOf(c.req.param('dealer'));
+    if (!dealer) return notFoundPage(c);
+    const form = await c.req.parseBody();
+    const str = (k: string) => (typeof form[k] === 'string' ? (form[k] as string) : '');
+    const locale = pickLocale(str('lang') || undefined, null);
+    const values = { name: str('name'), phone: str('phone'), model: str('model'), slot: str('slot') };
+    const nonce = checkFormToken(c, `general:${dealer.id}`, form.csrf);
+    if (!nonce) return generalPage(c, dealer, locale, { error: 'form', values });
+    const [date = '', time = ''] = values.slot.split('T');
+    const out = await bookGeneral(deps, dealer, { nonce, date, time, model: values.model, name: values.name, phone: values.phone, locale, userAgent: c.req.header('user-agent') });
+    if (!out.ok) return out.problem === 'not_found' ? notFoundPage(c) : generalPage(c, dealer, locale, { error: out.problem, values });
+    if (!out.replayed) await sendConfirmation(deps, out.booking, { dealerName: dealer.name, timeZone: dealer.timezone, contact: null });
+    return c.redirect(`/b/${manageToken(deps.config.LINK_SECRET, out.booking.id)}?new=1`, 303);
   });
 
   // ── a booking: see, reschedule, cancel ────────────────────────────────────

@@ -102,6 +102,8 @@ describe.each(DB_KINDS)('mailed-back cards, returned pieces and sales on %s', (k
   it('takes the same survey online from the card\'s QR page, and then refuses the mailed card as a second entry', async () => {
     const p = piece('<b>张四</b>');
     const b = browser(t);
+    // The card's landing page links to its survey.
+    expect(await (await b.get(`/l/${p.token}`)).text()).toContain(`href="/l/${p.token}/survey?lang=zh-CN"`);
     const page = await b.get(`/l/${p.token}/survey`);
     expect(page.status).toBe(200);
     const html = await page.text();
