@@ -5,6 +5,7 @@
 // of what it came through and decides whether it falls inside the campaign's
 // response window. One round trip: a QR scan costs one statement.
 import { sql, type SQL } from 'drizzle-orm';
+import { PgDialect } from 'drizzle-orm/pg-core';
 import { rows, type Tx } from '../db';
 import type { Clock } from '../lib/clock';
 import { isUuid, uuidv7 } from '../lib/ids';
@@ -148,7 +149,7 @@ export async function recordResponse(db: Tx, clock: Clock, input: ResponseInput)
   if ((source === 'after' || source === 'direct') && !input.dealerId) throw new Error(`recordResponse: a dealerId is required for a '${source}' source`);
   // Ids that are not UUIDs name nothing (and must not reach a ::uuid cast).
   if ((source === 'piece' || source === 'delivery' || source === 'after') && !isUuid(ref!)) return null;
-  const [row] = await rows<Row>(
+  const [row] = await preparedRows<Row>(
     db,
     sql`SELECT id, dealer_id, kind, campaign_id, wave_id, channel, variant, contact_id, piece_id, delivery_id, control, in_window, occurred_at
         FROM record_response(${id}::uuid, ${input.dealerId ?? null}::uuid, ${input.kind}::text, ${source}::text, ${ref}::text, ${oldest}::timestamptz,
@@ -157,6 +158,24 @@ export async function recordResponse(db: Tx, clock: Clock, input: ResponseInput)
           ${at.toISOString()}::timestamptz, ${JSON.stringify(input.data ?? {})}::jsonb, ${now.toISOString()}::timestamptz, ${input.durable === false}::boolean)`,
   );
   return row ? present(row) : null;
+}
+
+const dialect = new PgDialect();
+
+/**
+ * rows(), as a named prepared statement on PostgreSQL. postgres.js sends an
+ * unprepared statement with parameters as Parse/Describe, waits, then
+ * Bind/Execute: two round trips and no pipelining. A prepared one is a single
+ * Bind/Execute, which is what a QR scan (this statement) needs under load.
+ * PGlite and anything else: plain rows().
+ */
+async function preparedRows<T>(db: Tx, query: SQL): Promise<T[]> {
+  const client = (db as unknown as { session?: { client?: unknown } }).session?.client as
+    | { unsafe?: (q: string, p: unknown[], o: { prepare: boolean }) => Promise<T[]>; query?: unknown }
+    | undefined;
+  if (!client?.unsafe || client.query) return rows<T>(db, query);
+  const q = dialect.sqlToQuery(query);
+  return [...(await client.unsafe(q.sql, q.params, { prepare: true }))];
 }
 
 function present(r: Row): RecordedResponse {
