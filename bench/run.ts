@@ -1,4 +1,4 @@
-// npm run bench [-- --rows 1000000 --pieces 100000 --messages 100000 --only import|segments|print|dispatch]
+// npm run bench [-- --rows 1000000 --pieces 100000 --messages 100000 --tokens 1000000 --only import|segments|print|dispatch|scan]
 // Each benchmark prints its figures next to a peer measured in the same run.
 import { spawnSync } from 'node:child_process';
 import { mkdir, rm, stat } from 'node:fs/promises';
@@ -8,6 +8,7 @@ import { connectPostgres, migrate } from '../src/db/connect';
 import { dispatchBench } from './dispatch';
 import { writeCsv } from './gen';
 import { printBench } from './print';
+import { scanBench } from './scan';
 import { segmentBench } from './segments';
 
 const args = process.argv.slice(2);
@@ -116,4 +117,7 @@ if (only === 'all' || only === 'print') {
 }
 if (only === 'dispatch') {
   await dispatchBench(await freshDatabase('dm_bench_dispatch'), out, Number(opt('messages', '100000')));
+}
+if (only === 'scan') {
+  await scanBench(await freshDatabase('dm_bench_scan'), out, Number(opt('tokens', '1000000')), Number(opt('seconds', '20')), Number(opt('connections', '50')));
 }
