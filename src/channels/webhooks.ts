@@ -9,6 +9,7 @@ import { suppress } from '../contacts/suppression';
 import type { AppEnv } from '../http/context';
 import { forbidden } from '../lib/errors';
 import { isUuid } from '../lib/ids';
+import { recordResponse } from '../responses/record';
 import { isOptOut } from './sms';
 
 export const webhookRoutes = new Hono<AppEnv>();
@@ -48,14 +49,34 @@ webhookRoutes.post('/twilio/status', async (c) => {
   return c.body(null, 204);
 });
 
-/** Inbound SMS: STOP, UNSUBSCRIBE, 退订, TD, T or R opt the number out at once, for the dealer that sent to it. */
+/**
+ * Inbound SMS. STOP, UNSUBSCRIBE, 退订, TD, T or R opt the number out at once,
+ * for each dealer that sent to it. Every reply is also a response (an
+ * 'sms_reply', or an 'opt_out') attributed to the latest SMS that dealer sent
+ * to the number; a callback Twilio repeats (same MessageSid) is recorded once.
+ */
 webhookRoutes.post('/twilio/inbound', async (c) => {
   const form = await signedForm(c);
   const deps = c.get('deps');
-  if (form.From && isOptOut(form.Body ?? '')) {
-    const dealers = await rows<{ dealer_id: string }>(deps.db.orm, sql`SELECT DISTINCT dealer_id FROM outbox WHERE address = ${form.From} AND channel = 'sms'`);
-    for (const d of dealers) {
-      await suppress(deps.db.orm, deps.clock, d.dealer_id, { channel: 'sms', target: 'phone', value: form.From, reason: 'unsubscribed', source: 'sms_reply' });
+  const from = form.From ?? '';
+  const body = form.Body ?? '';
+  const sid = form.MessageSid ?? form.SmsSid ?? null;
+  if (from) {
+    const optOut = isOptOut(body);
+    const latest = await rows<{ id: string; dealer_id: string }>(
+      deps.db.orm,
+      sql`SELECT DISTINCT ON (dealer_id) id, dealer_id FROM outbox WHERE address = ${from} AND channel = 'sms' AND sent_at IS NOT NULL ORDER BY dealer_id, sent_at DESC, id DESC`,
+    );
+    for (const d of latest) {
+      if (optOut) await suppress(deps.db.orm, deps.clock, d.dealer_id, { channel: 'sms', target: 'phone', value: from, reason: 'unsubscribed', source: 'sms_reply' });
+      const seen = sid ? await rows(deps.db.orm, sql`SELECT 1 AS one FROM responses WHERE dealer_id = ${d.dealer_id}::uuid AND data->>'messageSid' = ${sid} LIMIT 1`) : [];
+      if (seen.length) continue;
+      await recordResponse(deps.db.orm, deps.clock, {
+        dealerId: d.dealer_id,
+        kind: optOut ? 'opt_out' : 'sms_reply',
+        source: { deliveryId: d.id },
+        data: { text: body.slice(0, 500), ...(sid ? { messageSid: sid } : {}), ...(optOut ? { channels: ['sms'] } : {}) },
+      });
     }
   }
   c.header('Content-Type', 'text/xml');

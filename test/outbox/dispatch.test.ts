@@ -254,6 +254,27 @@ describe.each(DB_KINDS)('campaign dispatch on %s', (kind) => {
     }
     const s = await rows<{ value: string }>(t.deps.db.orm, sql`SELECT value FROM suppressions WHERE source = 'sms_reply' ORDER BY value`);
     expect(s.map((r) => r.value)).toEqual(['+8613800000001', '+8613800000002']);
+    // Any other reply is a response to the campaign; Twilio repeating the callback records it once.
+    for (let i = 0; i < 2; i++) {
+      const form = { From: '+8613800000003', Body: '好的，周六上午过来', To: '+15005550006', MessageSid: 'SM0000000000000000000000000000reply' };
+      const res = await t.app.request('/webhooks/twilio/inbound', {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded', 'x-twilio-signature': twilio.getExpectedTwilioSignature(AUTH, `${BASE}/webhooks/twilio/inbound`, form) },
+        body: new URLSearchParams(form).toString(),
+      });
+      expect(res.status).toBe(200);
+    }
+    // Attributed to the latest SMS sent to the number (this file's campaigns all send at the same instant: one of them).
+    const replies = await rows<{ kind: string; attributed: boolean; channel: string; text: string }>(
+      t.deps.db.orm,
+      sql`SELECT kind, campaign_id IS NOT NULL AND delivery_id IS NOT NULL AS attributed, channel, data->>'text' AS text FROM responses
+          WHERE kind IN ('opt_out', 'sms_reply') ORDER BY kind, data->>'text'`,
+    );
+    expect(replies).toEqual([
+      { kind: 'opt_out', attributed: true, channel: 'sms', text: ' stop ' },
+      { kind: 'opt_out', attributed: true, channel: 'sms', text: '退订' },
+      { kind: 'sms_reply', attributed: true, channel: 'sms', text: '好的，周六上午过来' },
+    ]);
     await t.deps.db.orm.execute(sql`DELETE FROM suppressions WHERE source = 'sms_reply'`);
   });
 
