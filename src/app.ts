@@ -21,6 +21,7 @@ import { responseRoutes } from './responses/routes';
 import { returnRoutes } from './print/returns-routes';
 import { salesRoutes } from './sales/routes';
 import { segmentRoutes } from './segments/routes';
+import { auditRoutes, authRoutes, loginHandler, userRoutes } from './staff/routes';
 import { surveyPageRoutes } from './surveys/pages';
 import { surveyRoutes } from './surveys/routes';
 import { assetRoutes, printProfileRoutes, templateRoutes } from './templates/routes';
@@ -41,6 +42,8 @@ export function createApp(deps: Deps) {
   app.get('/health', async (c) => c.json({ ok: true, db: deps.db.kind, time: deps.clock.now().toISOString() }));
 
   const api = new Hono<AppEnv>();
+  // Signing in is the one API call without credentials (before requireAuth, so it never runs for it).
+  api.post('/auth/login', ...loginHandler(deps));
   api.use('*', requireAuth);
   // JSON bodies are small; list uploads stream through their own limit.
   api.use('*', async (c, next) => {
@@ -58,6 +61,9 @@ export function createApp(deps: Deps) {
     api.use(path, requireRole('admin', 'marketer', 'manager'));
     api.use(`${path}/*`, requireRole('admin', 'marketer', 'manager'));
   }
+  api.route('/auth', authRoutes);
+  api.route('/users', userRoutes);
+  api.route('/audit', auditRoutes);
   api.route('/dealer', dealerRoutes);
   api.route('/imports', importRoutes);
   api.route('/contacts', contactRoutes);

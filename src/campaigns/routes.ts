@@ -6,6 +6,7 @@ import { requireRole } from '../http/tenancy';
 import { jsonBody, uuidParam } from '../http/validate';
 import { sha256Hex } from '../lib/ids';
 import { notFound } from '../lib/errors';
+import { audit } from '../staff/audit';
 import { approveProof, campaignBody, campaignProgress, changeStatus, createCampaign, getCampaign, launchCampaign, presentCampaign, previewCampaign, updateCampaign } from './service';
 
 export const campaignRoutes = new Hono<AppEnv>();
@@ -33,7 +34,10 @@ campaignRoutes.put('/:id', write, async (c) => {
 campaignRoutes.get('/:id/preview', async (c) => c.json(await previewCampaign(c.get('deps'), c.get('auth').dealerId, uuidParam(c.req.param('id'), 'campaign'))));
 
 campaignRoutes.post('/:id/launch', write, async (c) => {
-  const row = await launchCampaign(c.get('deps'), c.get('auth').dealerId, uuidParam(c.req.param('id'), 'campaign'));
+  const deps = c.get('deps');
+  const auth = c.get('auth');
+  const row = await launchCampaign(deps, auth.dealerId, uuidParam(c.req.param('id'), 'campaign'));
+  await audit(deps.db.orm, deps.clock, { dealerId: auth.dealerId, actor: auth.tokenId, action: 'launch', subject: { type: 'campaign', id: row.id } });
   return c.json(presentCampaign(row));
 });
 
@@ -45,7 +49,11 @@ campaignRoutes.post('/:id/waves/:seq/approve-proof', write, async (c) => {
 });
 
 for (const action of ['pause', 'resume', 'cancel'] as const) {
-  campaignRoutes.post(`/:id/${action}`, write, async (c) =>
-    c.json(presentCampaign(await changeStatus(c.get('deps'), c.get('auth').dealerId, uuidParam(c.req.param('id'), 'campaign'), action))),
-  );
+  campaignRoutes.post(`/:id/${action}`, write, async (c) => {
+    const deps = c.get('deps');
+    const auth = c.get('auth');
+    const row = await changeStatus(deps, auth.dealerId, uuidParam(c.req.param('id'), 'campaign'), action);
+    await audit(deps.db.orm, deps.clock, { dealerId: auth.dealerId, actor: auth.tokenId, action, subject: { type: 'campaign', id: row.id } });
+    return c.json(presentCampaign(row));
+  });
 }

@@ -8,6 +8,7 @@ import { decodeCursor, page, pageQuery } from '../http/pagination';
 import { requireRole } from '../http/tenancy';
 import { parseWith, queryParams, uuidParam } from '../http/validate';
 import { CSV_BOM, csvLine } from '../lib/csv';
+import { audit } from '../staff/audit';
 import { badRequest } from '../lib/errors';
 import { cancelImport, createImport, storeUpload, getImport, importErrorRows, importOptions, listImports, presentImport } from './service';
 
@@ -74,7 +75,9 @@ importRoutes.post('/:id/cancel', requireRole('admin', 'marketer'), async (c) => 
 /** The per-row error report: row, column, reason, value. */
 importRoutes.get('/:id/errors.csv', async (c) => {
   const deps = c.get('deps');
-  const row = await getImport(deps, c.get('auth').dealerId, id(c.req.param('id')));
+  const auth = c.get('auth');
+  const row = await getImport(deps, auth.dealerId, id(c.req.param('id')));
+  await audit(deps.db.orm, deps.clock, { dealerId: auth.dealerId, actor: auth.tokenId, action: 'export', subject: { type: 'import', id: row.id }, data: { file: 'errors.csv' } });
   c.header('Content-Type', 'text/csv; charset=utf-8');
   c.header('Content-Disposition', `attachment; filename="import-${row.id}-errors.csv"`);
   return stream(c, async (s) => {

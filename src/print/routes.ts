@@ -10,6 +10,7 @@ import { and, asc, eq, gt, inArray } from 'drizzle-orm';
 import { z } from 'zod';
 import { printRuns } from '../db/schema-print';
 import { conflict, notFound } from '../lib/errors';
+import { audit } from '../staff/audit';
 import { sha256Hex } from '../lib/ids';
 import { advanceJob, cancelPrintRun, createPrintRun, getPrintRun, presentPrintRun, printRunBody, runLabel } from './runs';
 
@@ -73,8 +74,12 @@ printRunRoutes.post('/:id/cancel', write, async (c) =>
   c.json(presentPrintRun(await cancelPrintRun(c.get('deps'), c.get('auth').dealerId, uuidParam(c.req.param('id'), 'print run')))),
 );
 
-async function streamStored(c: Context<AppEnv>, key: string, type: string, filename: string) {
-  const body = await c.get('deps').storage.get(key);
+/** A stored file as a download; every download is in the audit log. */
+async function streamStored(c: Context<AppEnv>, key: string, type: string, filename: string, runId: string) {
+  const deps = c.get('deps');
+  const auth = c.get('auth');
+  const body = await deps.storage.get(key);
+  await audit(deps.db.orm, deps.clock, { dealerId: auth.dealerId, actor: auth.tokenId, action: 'download', subject: { type: 'print_run', id: runId }, data: { file: filename } });
   return new Response(body, { headers: { 'Content-Type': type, 'Content-Disposition': `attachment; filename="${filename}"` } });
 }
 
@@ -84,7 +89,7 @@ printRunRoutes.get('/:id/files/:name', async (c) => {
   if (!f) throw notFound('print file');
   // The printer's first download moves the job on.
   if (c.get('auth').role === 'printer' && run.jobStatus === 'released') await advanceJob(c.get('deps'), run.dealerId, run.id, 'downloaded').catch(() => {});
-  return streamStored(c, f.key, 'application/pdf', f.name);
+  return streamStored(c, f.key, 'application/pdf', f.name, run.id);
 });
 
 for (const [name, type] of [
@@ -95,6 +100,6 @@ for (const [name, type] of [
   printRunRoutes.get(`/:id/${name}`, async (c) => {
     const run = await visibleRun(c);
     if (run.status !== 'completed') throw conflict('run_not_completed', `the print run is ${run.status}; ${name} is written when it completes`);
-    return streamStored(c, `print-runs/${run.dealerId}/${run.id}/${name}`, type, `${runLabel(run.id)}-${name}`);
+    return streamStored(c, `print-runs/${run.dealerId}/${run.id}/${name}`, type, `${runLabel(run.id)}-${name}`, run.id);
   });
 }
