@@ -133,6 +133,8 @@ export const contacts = pgTable(
     sourceImportId: uuid('source_import_id'),
     createdAt: ts('created_at').notNull(),
     updatedAt: ts('updated_at').notNull(),
+    /** Erased on request: personal data removed everywhere, the row kept so counts stay right. */
+    erasedAt: ts('erased_at'),
   },
   // Few indexes, on purpose: each one costs every imported row. The key
   // lookups that dedupe needs are partial (most rows lack an email).
