@@ -121,9 +121,28 @@ export function tokenSource(token: string, now: Date, days = DEFAULT_TOKEN_DAYS)
  * response_window_days. A response tied to no campaign is always in.
  */
 export async function recordResponse(db: Tx, clock: Clock, input: ResponseInput): Promise<RecordedResponse | null> {
-  const now = clock.now();
-  const at = input.occurredAt ?? now;
-  const id = input.id ?? uuidv7(now.getTime());
+  return (await recordResponses(db, clock, [input]))[0]!;
+}
+
+interface Call {
+  id: string;
+  dealer: string | null;
+  kind: string;
+  source: string;
+  ref: string | null;
+  oldest: string | null;
+  channel: string | null;
+  contact: string | null;
+  campaign: string | null;
+  wave: string | null;
+  variant: string | null;
+  control: boolean;
+  occurred: string;
+  data: Record<string, unknown>;
+}
+
+/** The record_response arguments of one input; null when it cannot name anything. */
+function call(input: ResponseInput, now: Date): Call | null {
   const s = input.source;
   let source: string;
   let ref: string | null = null;
@@ -149,15 +168,98 @@ export async function recordResponse(db: Tx, clock: Clock, input: ResponseInput)
   if ((source === 'after' || source === 'direct') && !input.dealerId) throw new Error(`recordResponse: a dealerId is required for a '${source}' source`);
   // Ids that are not UUIDs name nothing (and must not reach a ::uuid cast).
   if ((source === 'piece' || source === 'delivery' || source === 'after') && !isUuid(ref!)) return null;
-  const [row] = await preparedRows<Row>(
+  return {
+    id: input.id ?? uuidv7(now.getTime()),
+    dealer: input.dealerId ?? null,
+    kind: input.kind,
+    source,
+    ref,
+    oldest,
+    channel: direct?.channel ?? null,
+    contact: direct?.contactId ?? null,
+    campaign: direct?.campaignId ?? null,
+    wave: direct?.waveId ?? null,
+    variant: direct?.variant ?? null,
+    control: direct?.control ?? false,
+    occurred: (input.occurredAt ?? now).toISOString(),
+    data: input.data ?? {},
+  };
+}
+
+/**
+ * Record several responses in one statement (one round trip, one commit):
+ * record_response once per input, in order. The answers line up with the
+ * inputs. `durable: false` relaxes the whole statement's commit, so it is
+ * honoured only when every input asks for it.
+ */
+export async function recordResponses(db: Tx, clock: Clock, inputs: readonly ResponseInput[]): Promise<(RecordedResponse | null)[]> {
+  const now = clock.now();
+  const calls = inputs.map((i) => call(i, now));
+  const live = calls.filter((c): c is Call => c !== null);
+  if (live.length === 0) return calls.map(() => null);
+  const relaxed = inputs.every((i) => i.durable === false);
+  // The batch travels as one JSON parameter: the same on both drivers, whatever the values.
+  const found = await preparedRows<Row>(
     db,
-    sql`SELECT id, dealer_id, kind, campaign_id, wave_id, channel, variant, contact_id, piece_id, delivery_id, control, in_window, occurred_at
-        FROM record_response(${id}::uuid, ${input.dealerId ?? null}::uuid, ${input.kind}::text, ${source}::text, ${ref}::text, ${oldest}::timestamptz,
-          ${direct?.channel ?? null}::text, ${direct?.contactId ?? null}::uuid, ${direct?.campaignId ?? null}::uuid, ${direct?.waveId ?? null}::uuid,
-          ${direct?.variant ?? null}::text, ${direct?.control ?? false}::boolean,
-          ${at.toISOString()}::timestamptz, ${JSON.stringify(input.data ?? {})}::jsonb, ${now.toISOString()}::timestamptz, ${input.durable === false}::boolean)`,
+    sql`SELECT r.id, r.dealer_id, r.kind, r.campaign_id, r.wave_id, r.channel, r.variant, r.contact_id, r.piece_id, r.delivery_id, r.control, r.in_window, r.occurred_at
+        FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(live)}::jsonb)
+               AS (id uuid, dealer uuid, kind text, source text, ref text, oldest timestamptz, channel text, contact uuid, campaign uuid, wave uuid,
+                   variant text, control boolean, occurred timestamptz, data jsonb))
+          WITH ORDINALITY AS i(id, dealer, kind, source, ref, oldest, channel, contact, campaign, wave, variant, control, occurred, data, n)
+        CROSS JOIN LATERAL record_response(i.id, i.dealer, i.kind, i.source, i.ref, i.oldest, i.channel, i.contact, i.campaign, i.wave, i.variant,
+                                           i.control, i.occurred, i.data, ${now.toISOString()}::timestamptz, ${relaxed}::boolean) r
+        ORDER BY i.n`,
   );
-  return row ? present(row) : null;
+  const byId = new Map(found.map((r) => [r.id, present(r)]));
+  return calls.map((c) => (c ? (byId.get(c.id) ?? null) : null));
+}
+
+/**
+ * Gathers responses arriving at about the same time (the requests one turn of
+ * the event loop brings, up to `max`) into one recordResponses call, and
+ * answers each caller with its own result. Under load a scan then costs a
+ * fraction of a round trip and of a commit; alone, it waits for nothing but
+ * the end of the current turn.
+ */
+export class ResponseBatcher {
+  private queue: { input: ResponseInput; resolve: (r: RecordedResponse | null) => void; reject: (e: unknown) => void }[] = [];
+  private scheduled = false;
+  private readonly later: (f: () => void) => void =
+    (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate ?? ((f) => setTimeout(f, 0));
+
+  constructor(
+    private readonly db: Tx,
+    private readonly clock: Clock,
+    private readonly max = 256,
+  ) {}
+
+  record(input: ResponseInput): Promise<RecordedResponse | null> {
+    return new Promise((resolve, reject) => {
+      // The time it happened, not the time its batch is written.
+      this.queue.push({ input: { ...input, occurredAt: input.occurredAt ?? this.clock.now() }, resolve, reject });
+      if (this.queue.length >= this.max) this.flush();
+      else if (!this.scheduled) {
+        this.scheduled = true;
+        this.later(() => {
+          this.scheduled = false;
+          this.flush();
+        });
+      }
+    });
+  }
+
+  private flush(): void {
+    const items = this.queue.splice(0);
+    if (items.length === 0) return;
+    recordResponses(
+      this.db,
+      this.clock,
+      items.map((i) => i.input),
+    ).then(
+      (rs) => items.forEach((it, k) => it.resolve(rs[k]!)),
+      (e: unknown) => items.forEach((it) => it.reject(e)),
+    );
+  }
 }
 
 const dialect = new PgDialect();

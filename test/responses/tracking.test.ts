@@ -82,6 +82,16 @@ describe.each(DB_KINDS)('tracking links on %s', (kind) => {
     expect((await all()).length).toBe(before);
   });
 
+  it('answers scans arriving together each with its own result (one statement for the batch)', async () => {
+    const scans = async (i: number) => (await all()).filter((r) => r.kind === 'scan' && r.piece_id === mc.pieces[i]!.pieceId).length;
+    const before = [await scans(0), await scans(1), (await all()).length];
+    const tokens = [mc.pieces[0]!.token, trackingToken(), mc.pieces[1]!.token, 'bad', mc.pieces[0]!.token];
+    const answers = await Promise.all(tokens.map((tok) => t.app.request(`/r/${tok}`)));
+    expect(answers.map((a) => a.status)).toEqual([302, 404, 302, 404, 302]);
+    expect(answers[2]!.headers.get('location')).toBe(`/l/${mc.pieces[1]!.token}`);
+    expect([await scans(0), await scans(1), (await all()).length]).toEqual([before[0]! + 2, before[1]! + 1, before[2]! + 3]);
+  });
+
   it('marks responses after the response window as outside it', async () => {
     t.clock.set(new Date('2026-04-20T02:00:00Z')); // 50 days after the mail date; the window is 45
     const res = await t.app.request(`/r/${mc.pieces[1]!.token}`);
