@@ -9,6 +9,8 @@ import { decodeCursor, page, pageQuery } from '../http/pagination';
 import { requireRole } from '../http/tenancy';
 import { jsonBody, queryParams, uuidParam } from '../http/validate';
 import { AppError, notFound, validationError } from '../lib/errors';
+import { audit } from '../staff/audit';
+import { eraseContact } from './erasure';
 import { sha256Hex } from '../lib/ids';
 import { formatAddress, householdId, normalizeEmail, normalizePhone, parseAddress } from './normalize';
 import { liftSuppression, suppress, suppressionsOf } from './suppression';
@@ -86,6 +88,15 @@ contactRoutes.get('/:id', async (c) => {
   });
 });
 
+/** Erase the contact's personal data everywhere (admins; on the person's request). Counts in reports stay right. */
+contactRoutes.delete('/:id', requireRole('admin'), async (c) => {
+  const deps = c.get('deps');
+  const auth = c.get('auth');
+  const report = await eraseContact(deps, auth.dealerId, uuidParam(c.req.param('id'), 'contact'));
+  if (!report.alreadyErased) await audit(deps.db.orm, deps.clock, { dealerId: auth.dealerId, actor: auth.tokenId, action: 'erasure', subject: { type: 'contact', id: report.contactId } });
+  return c.json(report);
+});
+
 const consentBody = z.object({
   status: z.enum(['granted', 'revoked']),
   source: z.string().trim().min(1).max(200),
@@ -159,6 +170,7 @@ export function presentContact(r: typeof contacts.$inferSelect) {
     attributes: r.attributes ?? {},
     createdAt: r.createdAt.toISOString(),
     updatedAt: r.updatedAt.toISOString(),
+    erasedAt: r.erasedAt?.toISOString() ?? null,
   };
 }
 

@@ -446,10 +446,14 @@ function pagedStream(next: () => Promise<string>): ReadableStream<Uint8Array> {
   });
 }
 
-async function finish(deps: Deps, run: PrintRunRow, setup: RenderSetup): Promise<void> {
+/**
+ * Write the run's manifest and excluded CSVs (names read from contacts as they
+ * are now: an erased contact's name is blank). The manifest's checksum and size.
+ */
+async function writeListings(deps: Deps, run: PrintRunRow): Promise<{ sha256: string; bytes: number; key: string }> {
   const db = deps.db.orm;
   const base = `print-runs/${run.dealerId}/${run.id}`;
-  const PAGE = 5000;
+  const PAGE = LISTING_PAGE;
   // Manifest in presort order, keyset-paged by sequence.
   let lastSeq = 0;
   let header = true;
@@ -492,7 +496,17 @@ async function finish(deps: Deps, run: PrintRunRow, setup: RenderSetup): Promise
     return out.join('');
   });
   await deps.storage.put(`${base}/excluded.csv`, excluded);
+  return { sha256: manifestStored.sha256, bytes: manifestStored.bytes, key: manifestKey };
+}
 
+const LISTING_PAGE = 5000;
+
+async function finish(deps: Deps, run: PrintRunRow, setup: RenderSetup): Promise<void> {
+  const db = deps.db.orm;
+  const base = `print-runs/${run.dealerId}/${run.id}`;
+  const PAGE = LISTING_PAGE;
+  const manifestStored = await writeListings(deps, run);
+  const manifestKey = manifestStored.key;
   const o = run.options as unknown as RunOptions;
   const fallback = o.wave?.fallback?.[0];
   if (o.wave && fallback) {
@@ -585,4 +599,33 @@ export async function advanceJob(deps: Deps, dealerId: string, id: string, step:
     .returning();
   if (!row) throw conflict('concurrent_change', 'the print job changed meanwhile; reload it');
   return row;
+}
+
+/**
+ * After a contact is erased: rewrite the manifest and excluded list of every
+ * completed run holding one of their pieces whose job is not yet printed (a
+ * printed job's files are with the printer), and the job ticket's manifest
+ * checksum. The number of runs rewritten.
+ */
+export async function rewriteListingsFor(deps: Deps, dealerId: string, contactId: string): Promise<number> {
+  const runs = await deps.db.orm
+    .select()
+    .from(printRuns)
+    .where(
+      and(
+        eq(printRuns.dealerId, dealerId),
+        eq(printRuns.status, 'completed'),
+        sql`${printRuns.jobStatus} IS DISTINCT FROM 'printed' AND ${printRuns.jobStatus} IS DISTINCT FROM 'mailed'`,
+        sql`EXISTS (SELECT 1 FROM pieces p WHERE p.print_run_id = ${printRuns.id} AND p.contact_id = ${contactId}::uuid)`,
+      ),
+    );
+  for (const run of runs) {
+    const m = await writeListings(deps, run);
+    if (run.ticket) {
+      const ticket = { ...run.ticket, manifest: { name: 'manifest.csv', sha256: m.sha256, bytes: m.bytes } };
+      await deps.storage.put(`print-runs/${run.dealerId}/${run.id}/ticket.json`, new TextEncoder().encode(JSON.stringify(ticket, null, 2)));
+      await deps.db.orm.update(printRuns).set({ ticket }).where(eq(printRuns.id, run.id));
+    }
+  }
+  return runs.length;
 }
