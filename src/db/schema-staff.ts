@@ -1,6 +1,6 @@
 // ── staff accounts, sessions and the audit log ────────────────────────────────
 import { sql } from 'drizzle-orm';
-import { index, jsonb, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
+import { index, jsonb, numeric, pgTable, text, timestamp, uniqueIndex, uuid } from 'drizzle-orm/pg-core';
 import { dealers } from './schema';
 
 const ts = (name: string) => timestamp(name, { withTimezone: true, mode: 'date' });
@@ -58,3 +58,16 @@ export const auditLog = pgTable(
   },
   (t) => [index('audit_dealer_at_idx').on(t.dealerId, t.at)],
 );
+
+/** What a dealer pays per unit, for cost per response in reports (in `currency`). */
+export const dealerUnitCosts = pgTable('dealer_unit_costs', {
+  dealerId: uuid('dealer_id')
+    .primaryKey()
+    .references(() => dealers.id),
+  currency: text('currency').notNull(),
+  printPiece: numeric('print_piece', { mode: 'number' }).notNull(),
+  postagePiece: numeric('postage_piece', { mode: 'number' }).notNull(),
+  smsSegment: numeric('sms_segment', { mode: 'number' }).notNull(),
+  emailMessage: numeric('email_message', { mode: 'number' }).notNull(),
+  updatedAt: ts('updated_at').notNull(),
+});
