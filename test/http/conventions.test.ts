@@ -88,7 +88,7 @@ describe.each(DB_KINDS)('API conventions on %s', (kind) => {
       const none = await t.app.request('/v1/contacts');
       expect(none.status).toBe(401);
       expect(await none.json()).toEqual({
-        error: { code: 'unauthorized', message: 'send an API token as "Authorization: Bearer <token>"', details: null },
+        error: { code: 'unauthorized', message: 'sign in, or send an API token as "Authorization: Bearer <token>"', details: null },
       });
       const basic = await t.app.request('/v1/contacts', { headers: { authorization: 'Basic dXNlcjpwYXNz' } });
       expect(basic.status).toBe(401);
