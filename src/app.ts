@@ -20,6 +20,7 @@ import { runPrintRun } from './print/runs';
 import { responseRoutes } from './responses/routes';
 import { returnRoutes } from './print/returns-routes';
 import { salesRoutes } from './sales/routes';
+import { reportRoutes, unitCostRoutes } from './reports/routes';
 import { segmentRoutes } from './segments/routes';
 import { auditRoutes, authRoutes, loginHandler, userRoutes } from './staff/routes';
 import { surveyPageRoutes } from './surveys/pages';
@@ -57,7 +58,7 @@ export function createApp(deps: Deps) {
   });
   // Lists, segments and templates hold personal data or drive sends: printers
   // see only the print jobs released to them (src/print/routes.ts).
-  for (const path of ['/imports', '/contacts', '/suppressions', '/segments', '/templates', '/assets', '/dealer/print-profile', '/campaigns', '/surveys', '/sales', '/returns', '/responses', '/booking', '/bookings']) {
+  for (const path of ['/imports', '/contacts', '/suppressions', '/segments', '/templates', '/assets', '/dealer/print-profile', '/dealer/unit-costs', '/reports', '/campaigns', '/surveys', '/sales', '/returns', '/responses', '/booking', '/bookings']) {
     api.use(path, requireRole('admin', 'marketer', 'manager'));
     api.use(`${path}/*`, requireRole('admin', 'marketer', 'manager'));
   }
@@ -74,6 +75,8 @@ export function createApp(deps: Deps) {
   api.route('/dealer/print-profile', printProfileRoutes);
   api.route('/print-runs', printRunRoutes);
   api.route('/campaigns', campaignRoutes);
+  api.route('/reports', reportRoutes);
+  api.route('/dealer/unit-costs', unitCostRoutes);
   api.route('/surveys', surveyRoutes);
   api.route('/returns', returnRoutes);
   api.route('/sales', salesRoutes);
