@@ -72,3 +72,23 @@ export function verifyUnsubscribe(secret: string, token: string): string | null 
   const want = Buffer.from(sign(secret, 'unsubscribe', id));
   return given.length === want.length && timingSafeEqual(given, want) ? id : null;
 }
+
+const unescapeAttr = (s: string) => s.replace(/&amp;/g, '&').replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&#x27;/g, "'").replace(/&#x3D;/g, '=').replace(/&#x60;/g, '`');
+const escapeAttr = (s: string) => s.replace(/&/g, '&amp;').replace(/"/g, '&quot;');
+
+/**
+ * An email's HTML with its web links sent through signed click redirects and
+ * an open pixel at the end. Links to the service itself (the recipient's own
+ * tracked landing link, the unsubscribe link) are left as they are: they are
+ * recorded where they land.
+ */
+export function trackEmailHtml(html: string, baseUrl: string, secret: string, deliveryId: string): string {
+  const own = new URL(baseUrl).origin;
+  const linked = html.replace(/(<a\b[^>]*?\bhref=")([^"]*)(")/gi, (whole, pre: string, href: string, post: string) => {
+    const target = unescapeAttr(href);
+    if (!isWebUrl(target) || new URL(target).origin === own) return whole;
+    return `${pre}${escapeAttr(clickUrl(baseUrl, secret, deliveryId, target))}${post}`;
+  });
+  const pixel = `<img src="${escapeAttr(openPixelUrl(baseUrl, secret, deliveryId))}" width="1" height="1" alt="" style="display:block;border:0">`;
+  return /<\/body>/i.test(linked) ? linked.replace(/<\/body>/i, `${pixel}</body>`) : linked + pixel;
+}

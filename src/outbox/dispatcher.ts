@@ -9,7 +9,7 @@ import { sql } from 'drizzle-orm';
 import { rows } from '../db';
 import { fileEmail, smtpEmail, type EmailProvider } from '../channels/email';
 import { fileSms, notQuiet, parseQuietHours, smsSegments, smsText, twilioSms, type SmsProvider } from '../channels/sms';
-import { unsubscribeUrl } from '../channels/links';
+import { trackEmailHtml, unsubscribeUrl } from '../channels/links';
 import { ChannelError } from '../channels/types';
 import { blockedSends, suppress } from '../contacts/suppression';
 import { getDealer } from '../dealers';
@@ -375,7 +375,7 @@ export class Dispatcher {
         from: cfg.EMAIL_FROM,
         to: address,
         subject: t.email.subject(ctx, t.body.locale).replace(/[\r\n]+/g, ' '),
-        html: t.email.html(ctx, t.body.locale),
+        html: trackEmailHtml(t.email.html(ctx, t.body.locale), cfg.PUBLIC_BASE_URL, cfg.LINK_SECRET, row.id),
         text: t.email.text(ctx, t.body.locale),
         unsubscribeUrl: unsubscribeUrl(cfg.PUBLIC_BASE_URL, cfg.LINK_SECRET, row.id),
         domain,

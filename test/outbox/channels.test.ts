@@ -73,3 +73,24 @@ describe('file channels (no provider configured)', () => {
     expect(lines.map((l) => l.deliveryId)).toEqual(['d1', 'd2']);
   });
 });
+
+describe('email tracking', () => {
+  it('sends outside links through signed click redirects, leaves our own links, and adds an open pixel', async () => {
+    const { trackEmailHtml, verifyClick, verifyOpenPixel } = await import('../../src/channels/links');
+    const secret = 'a-link-secret-for-tests';
+    const id = '01a20000-0000-7000-8000-000000000abc';
+    const html =
+      '<html><body><p><a href="https://www.example.com/models?a=1&amp;b=2">车型</a> <a href="https://dm.example.cn/r/ABCDEFGHJKMNPQRS">预约</a> <a href="mailto:x@example.cn">邮件</a></p></body></html>';
+    const out = trackEmailHtml(html, 'https://dm.example.cn', secret, id);
+    const click = /href="(https:\/\/dm\.example\.cn\/c\/[^"]+)"/.exec(out)![1]!.replace(/&amp;/g, '&');
+    const u = new URL(click);
+    expect(u.searchParams.get('u')).toBe('https://www.example.com/models?a=1&b=2');
+    expect(verifyClick(secret, u.pathname.split('/')[2]!, u.searchParams.get('u')!)).toBe(id);
+    // Re-pointing the redirect breaks its signature.
+    expect(verifyClick(secret, u.pathname.split('/')[2]!, 'https://evil.example.com/')).toBeNull();
+    expect(out).toContain('href="https://dm.example.cn/r/ABCDEFGHJKMNPQRS"');
+    expect(out).toContain('href="mailto:x@example.cn"');
+    const pixel = /<img src="https:\/\/dm\.example\.cn\/o\/([^"]+)"[^>]*><\/body>/.exec(out)![1]!;
+    expect(verifyOpenPixel(secret, pixel)).toBe(id);
+  });
+});
