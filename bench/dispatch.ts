@@ -22,7 +22,7 @@ import { uuidv7 } from '../src/lib/ids';
 import { JobRunner } from '../src/lib/jobs';
 import { silentLogger } from '../src/lib/log';
 import { FsStorage } from '../src/main/fs-storage';
-import { unsubscribeUrl } from '../src/channels/links';
+import { trackEmailHtml, unsubscribeUrl } from '../src/channels/links';
 import type { Rule } from '../src/segments/rules';
 import { createSegment } from '../src/segments/service';
 import { pieceContext, recipientsByIds, runContext } from '../src/templates/context';
@@ -96,8 +96,8 @@ async function seed(db: Database, N: number): Promise<string> {
 
 /**
  * The messages the dispatcher sends for an email campaign, rendered the way it
- * renders them (same template functions, context, unsubscribe link and
- * Message-ID domain), as JSON lines for the nodemailer peer.
+ * renders them (same template functions, context, tracking links, open pixel,
+ * unsubscribe link and Message-ID domain), as JSON lines for the nodemailer peer.
  */
 async function renderEmails(deps: Deps, dealerId: string, campaignId: string, versionId: string, file: string): Promise<number> {
   const db = deps.db.orm;
@@ -128,7 +128,7 @@ async function renderEmails(deps: Deps, dealerId: string, campaignId: string, ve
         from: cfg.EMAIL_FROM,
         to: r.email!,
         subject: subject(ctx, body.locale).replace(/[\r\n]+/g, ' '),
-        html: html(ctx, body.locale),
+        html: trackEmailHtml(html(ctx, body.locale), cfg.PUBLIC_BASE_URL, cfg.LINK_SECRET, b.id),
         text: text(ctx, body.locale),
         unsubscribeUrl: unsubscribeUrl(cfg.PUBLIC_BASE_URL, cfg.LINK_SECRET, b.id),
         domain,
