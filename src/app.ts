@@ -15,7 +15,7 @@ import { publicRoutes } from './landing/routes';
 import { bookingStaffRoutes } from './landing/staff';
 import { runImport } from './imports/service';
 import { AppError } from './lib/errors';
-import { printRunRoutes } from './print/routes';
+import { downloadRoutes, printRunRoutes } from './print/routes';
 import { runPrintRun } from './print/runs';
 import { responseRoutes } from './responses/routes';
 import { returnRoutes } from './print/returns-routes';
@@ -86,6 +86,8 @@ export function createApp(deps: Deps) {
   // What recipients open: tracking links, landing and booking pages, opt-out.
   app.route('/', publicRoutes(deps));
   app.route('/', surveyPageRoutes(deps));
+  // Signed, time-limited print downloads (the signature is the credential).
+  app.route('/dl', downloadRoutes);
   app.route('/webhooks', webhookRoutes);
   app.route('/', emailRoutes);
   return app;

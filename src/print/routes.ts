@@ -11,8 +11,9 @@ import { z } from 'zod';
 import { printRuns } from '../db/schema-print';
 import { conflict, notFound } from '../lib/errors';
 import { audit } from '../staff/audit';
-import { sha256Hex } from '../lib/ids';
-import { advanceJob, cancelPrintRun, createPrintRun, getPrintRun, presentPrintRun, printRunBody, runLabel } from './runs';
+import { isUuid, sha256Hex } from '../lib/ids';
+import { signature, verifySignature } from '../channels/links';
+import { advanceJob, cancelPrintRun, createPrintRun, getPrintRun, presentPrintRun, printRunBody, runLabel, type PrintRunRow } from './runs';
 
 export const printRunRoutes = new Hono<AppEnv>();
 const write = requireRole('admin', 'marketer');
@@ -75,31 +76,88 @@ printRunRoutes.post('/:id/cancel', write, async (c) =>
 );
 
 /** A stored file as a download; every download is in the audit log. */
-async function streamStored(c: Context<AppEnv>, key: string, type: string, filename: string, runId: string) {
+async function streamStored(c: Context<AppEnv>, who: { dealerId: string; actor: string }, key: string, type: string, filename: string, runId: string) {
   const deps = c.get('deps');
-  const auth = c.get('auth');
   const body = await deps.storage.get(key);
-  await audit(deps.db.orm, deps.clock, { dealerId: auth.dealerId, actor: auth.tokenId, action: 'download', subject: { type: 'print_run', id: runId }, data: { file: filename } });
-  return new Response(body, { headers: { 'Content-Type': type, 'Content-Disposition': `attachment; filename="${filename}"` } });
+  await audit(deps.db.orm, deps.clock, { dealerId: who.dealerId, actor: who.actor, action: 'download', subject: { type: 'print_run', id: runId }, data: { file: filename } });
+  return new Response(body, { headers: { 'Content-Type': type, 'Content-Disposition': `attachment; filename="${filename}"`, 'Cache-Control': 'no-store' } });
+}
+
+const LISTINGS = [
+  ['manifest.csv', 'text/csv; charset=utf-8'],
+  ['excluded.csv', 'text/csv; charset=utf-8'],
+  ['ticket.json', 'application/json'],
+] as const;
+
+/** The stored file of a run by its download name (a PDF, or manifest/excluded/ticket once the run completed); null when none. */
+function fileOf(run: PrintRunRow, name: string): { key: string; type: string; filename: string } | null {
+  const f = run.files.find((x) => x.name === name);
+  if (f) return { key: f.key, type: 'application/pdf', filename: f.name };
+  const listing = LISTINGS.find(([n]) => n === name);
+  if (!listing) return null;
+  if (run.status !== 'completed') throw conflict('run_not_completed', `the print run is ${run.status}; ${name} is written when it completes`);
+  return { key: `print-runs/${run.dealerId}/${run.id}/${name}`, type: listing[1], filename: `${runLabel(run.id)}-${name}` };
+}
+
+/** The printer's first download moves the job on. */
+async function downloaded(c: Context<AppEnv>, run: PrintRunRow, role: string) {
+  if (role === 'printer' && run.jobStatus === 'released') await advanceJob(c.get('deps'), run.dealerId, run.id, 'downloaded').catch(() => {});
 }
 
 printRunRoutes.get('/:id/files/:name', async (c) => {
   const run = await visibleRun(c);
   const f = run.files.find((x) => x.name === c.req.param('name'));
   if (!f) throw notFound('print file');
-  // The printer's first download moves the job on.
-  if (c.get('auth').role === 'printer' && run.jobStatus === 'released') await advanceJob(c.get('deps'), run.dealerId, run.id, 'downloaded').catch(() => {});
-  return streamStored(c, f.key, 'application/pdf', f.name, run.id);
+  await downloaded(c, run, c.get('auth').role);
+  return streamStored(c, { dealerId: run.dealerId, actor: c.get('auth').tokenId }, f.key, 'application/pdf', f.name, run.id);
 });
 
-for (const [name, type] of [
-  ['manifest.csv', 'text/csv; charset=utf-8'],
-  ['excluded.csv', 'text/csv; charset=utf-8'],
-  ['ticket.json', 'application/json'],
-] as const) {
+for (const [name] of LISTINGS) {
   printRunRoutes.get(`/:id/${name}`, async (c) => {
     const run = await visibleRun(c);
-    if (run.status !== 'completed') throw conflict('run_not_completed', `the print run is ${run.status}; ${name} is written when it completes`);
-    return streamStored(c, `print-runs/${run.dealerId}/${run.id}/${name}`, type, `${runLabel(run.id)}-${name}`, run.id);
+    const f = fileOf(run, name)!;
+    return streamStored(c, { dealerId: run.dealerId, actor: c.get('auth').tokenId }, f.key, f.type, f.filename, run.id);
   });
 }
+
+// ── time-limited signed download links (the printer portal) ─────────────────
+const LINK_MINUTES = 15;
+const linkPayload = (dealerId: string, runId: string, name: string, actor: string, role: string, exp: number) => `${dealerId}\n${runId}\n${name}\n${actor}\n${role}\n${exp}`;
+
+/**
+ * Links to every file of a run that work without credentials for 15 minutes
+ * (for a print shop's download manager): each names the run, the file and
+ * who asked, signed with LINK_SECRET; each use is in the audit log.
+ */
+printRunRoutes.get('/:id/links', async (c) => {
+  const run = await visibleRun(c);
+  const deps = c.get('deps');
+  const { tokenId, role } = c.get('auth');
+  const exp = Math.floor(deps.clock.now().getTime() / 1000) + LINK_MINUTES * 60;
+  const base = deps.config.PUBLIC_BASE_URL.replace(/\/+$/, '');
+  const names = [...run.files.map((f) => f.name), ...(run.status === 'completed' ? LISTINGS.map(([n]) => n) : [])];
+  const links = names.map((name) => {
+    const q = new URLSearchParams({ a: tokenId, r: role, e: String(exp), s: signature(deps.config.LINK_SECRET, 'download', linkPayload(run.dealerId, run.id, name, tokenId, role, exp)) });
+    return { name, url: `${base}/dl/${run.id}/${encodeURIComponent(name)}?${q}` };
+  });
+  return c.json({ expiresAt: new Date(exp * 1000).toISOString(), links });
+});
+
+/** GET /dl/:run/:name?a&r&e&s — mounted outside /v1: the signature is the credential. */
+export const downloadRoutes = new Hono<AppEnv>();
+downloadRoutes.get('/:run/:name', async (c) => {
+  const deps = c.get('deps');
+  const runId = c.req.param('run');
+  const name = c.req.param('name');
+  const [actor, role, exp, sig] = [c.req.query('a') ?? '', c.req.query('r') ?? '', Number(c.req.query('e')), c.req.query('s') ?? ''];
+  const gone = () => c.json({ error: { code: 'link_invalid', message: 'this download link is not valid or has expired; ask for a new one', details: null } }, 403);
+  if (!isUuid(runId) || !Number.isInteger(exp) || exp * 1000 < deps.clock.now().getTime()) return gone();
+  const [run] = await deps.db.orm.select().from(printRuns).where(eq(printRuns.id, runId));
+  if (!run || !verifySignature(deps.config.LINK_SECRET, 'download', linkPayload(run.dealerId, run.id, name, actor, role, exp), sig)) return gone();
+  // A printer's link stops working if the job is taken back from the print shop.
+  if (role === 'printer' && !RELEASED.includes(run.jobStatus ?? '')) return gone();
+  const f = fileOf(run, name);
+  if (!f) return gone();
+  await downloaded(c, run, role);
+  return streamStored(c, { dealerId: run.dealerId, actor }, f.key, f.type, f.filename, run.id);
+});

@@ -66,9 +66,23 @@ describe.each(DB_KINDS)('print waves on %s', (kind) => {
     expect((await t.req('POST', `/v1/print-runs/${runId}/release`, { token: printer })).status).toBe(403);
     expect((await t.req('POST', `/v1/print-runs/${runId}/release`)).status).toBe(200);
     expect(((await (await t.req('GET', '/v1/print-runs', { token: printer })).json()) as { data: unknown[] }).data).toHaveLength(1);
-    const file = await t.req('GET', `/v1/print-runs/${runId}/files/${run.files[0]!.name}`, { token: printer });
+    // The portal's time-limited signed links: they work without credentials, for 15 minutes, unaltered.
+    const links = (await (await t.req('GET', `/v1/print-runs/${runId}/links`, { token: printer })).json()) as { expiresAt: string; links: { name: string; url: string }[] };
+    expect(links.links.map((l) => l.name)).toEqual([...run.files.map((f) => f.name), 'manifest.csv', 'excluded.csv', 'ticket.json']);
+    const path = (u: string) => u.replace(/^https?:\/\/[^/]+/, '');
+    const pdfLink = path(links.links[0]!.url);
+    const file = await t.app.request(pdfLink);
     expect(file.status).toBe(200);
     expect(Buffer.from(await file.arrayBuffer()).subarray(0, 5).toString()).toBe('%PDF-');
+    expect((await t.app.request(pdfLink.replace(/s=[^&]+/, 's=AAAAAAAAAAAAAAAAAAAAAA'))).status).toBe(403);
+    expect((await t.app.request(pdfLink.replace(/\/dl\/([^/]+)\/[^?]+/, `/dl/$1/manifest.csv`))).status).toBe(403);
+    const manifest = await t.app.request(path(links.links.find((l) => l.name === 'manifest.csv')!.url));
+    expect(manifest.status).toBe(200);
+    t.clock.advance(16 * 60_000);
+    expect((await t.app.request(pdfLink)).status).toBe(403);
+    t.clock.advance(-16 * 60_000);
+    const downloads = (await (await t.req('GET', '/v1/audit')).json()) as { data: { action: string; data: { file: string } }[] };
+    expect(downloads.data.filter((e) => e.action === 'download').map((e) => e.data.file).sort()).toEqual([run.files[0]!.name, `${runId.replace(/-/g, '').slice(-12)}-manifest.csv`].sort());
     const job = async () => ((await (await t.req('GET', `/v1/print-runs/${runId}`, { token: printer })).json()) as { job: { status: string; mailedOn: string | null } }).job;
     expect((await job()).status).toBe('downloaded');
     expect((await t.req('POST', `/v1/print-runs/${runId}/mailed`, { token: printer, body: {} })).status).toBe(409);
