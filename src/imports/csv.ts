@@ -236,3 +236,13 @@ function concat(parts: Uint8Array[], len: number): Uint8Array {
   }
   return out;
 }
+
+/** A CSV already in memory (a small upload: returns, sales), with the same encoding and delimiter detection. */
+export function openCsvBytes(bytes: Uint8Array, opts: CsvOptions = {}): Promise<CsvReader> {
+  return openCsv(
+    (async function* () {
+      yield bytes;
+    })(),
+    opts,
+  );
+}

@@ -110,3 +110,13 @@ export function resolveHeader(header: string): ImportField | null {
   const key = headerKey(header);
   return key === '' ? null : (LOOKUP.get(key) ?? null);
 }
+
+/**
+ * The index of the first column whose header is one of `names` (compared the
+ * way list headers are: case, spacing, underscores, dashes and a trailing
+ * "(必填)" or "(km)" aside); -1 when none is.
+ */
+export function findColumn(header: readonly string[], names: readonly string[]): number {
+  const wanted = new Set(names.map(headerKey));
+  return header.findIndex((h) => wanted.has(headerKey(h)));
+}

@@ -8,7 +8,8 @@ import { sql } from 'drizzle-orm';
 import { rows } from '../db';
 import { suppress } from '../contacts/suppression';
 import type { Deps } from '../http/context';
-import { openCsv } from '../imports/csv';
+import { openCsvBytes } from '../imports/csv';
+import { findColumn } from '../imports/headers';
 import { AppError } from '../lib/errors';
 import { recordResponse } from '../responses/record';
 import { findPiece, type PieceRef } from '../surveys/service';
@@ -57,13 +58,10 @@ const MAX_ROWS = 50_000;
  * `piece_id`, optionally `reason`; UTF-8 or GB18030, comma or tab.
  */
 export async function markReturnedCsv(deps: Deps, dealerId: string, bytes: Uint8Array, by: string | null): Promise<ReturnsReport> {
-  const csv = await openCsv((async function* () {
-    yield bytes;
-  })());
-  const header = csv.header.map((h) => h.trim().toLowerCase().replace(/[\s-]+/g, '_'));
-  const codeCol = header.findIndex((h) => h === 'code' || h === 'response_code' || h === '回执码' || h === '编码');
-  const idCol = header.findIndex((h) => h === 'piece_id' || h === 'piece');
-  const reasonCol = header.findIndex((h) => h === 'reason' || h === '原因');
+  const csv = await openCsvBytes(bytes);
+  const codeCol = findColumn(csv.header, ['code', 'response code', '回执码', '编码']);
+  const idCol = findColumn(csv.header, ['piece id', 'piece']);
+  const reasonCol = findColumn(csv.header, ['reason', '原因']);
   if (codeCol < 0 && idCol < 0) {
     csv.close();
     throw new AppError(422, 'missing_column', 'the file needs a "code" (response code) or "piece_id" column', [{ path: 'header', message: `found: ${csv.header.join(', ')}` }]);

@@ -13,7 +13,8 @@ import { rows } from '../db';
 import { normalizePhone, normalizeVin, parseDate } from '../contacts/normalize';
 import { getDealer } from '../dealers';
 import type { Deps } from '../http/context';
-import { openCsv } from '../imports/csv';
+import { openCsvBytes } from '../imports/csv';
+import { findColumn } from '../imports/headers';
 import { zonedTime } from '../lib/clock';
 import { AppError } from '../lib/errors';
 import { recordResponse } from '../responses/record';
@@ -34,7 +35,7 @@ export interface SalesReport {
 const COLUMNS: Record<'vin' | 'phone' | 'date', string[]> = {
   vin: ['vin', '车架号', 'vin码', '车辆识别代号'],
   phone: ['phone', 'mobile', '手机', '手机号', '电话', '联系电话'],
-  date: ['date', 'sold_on', 'sale_date', '日期', '成交日期', '销售日期', '开票日期'],
+  date: ['date', 'sold on', 'sale date', '日期', '成交日期', '销售日期', '开票日期'],
 };
 const MAX_ROWS = 200_000;
 
@@ -47,11 +48,8 @@ interface Touch {
 export async function importSales(deps: Deps, dealerId: string, bytes: Uint8Array): Promise<SalesReport> {
   const db = deps.db.orm;
   const dealer = (await getDealer(db, dealerId))!;
-  const csv = await openCsv((async function* () {
-    yield bytes;
-  })());
-  const header = csv.header.map((h) => h.trim().toLowerCase().replace(/[\s-]+/g, '_'));
-  const col = (k: keyof typeof COLUMNS) => header.findIndex((h) => COLUMNS[k].includes(h));
+  const csv = await openCsvBytes(bytes);
+  const col = (k: keyof typeof COLUMNS) => findColumn(csv.header, COLUMNS[k]);
   const [vinCol, phoneCol, dateCol] = [col('vin'), col('phone'), col('date')];
   if ((vinCol < 0 && phoneCol < 0) || dateCol < 0) {
     csv.close();

@@ -66,6 +66,12 @@ export async function createUser(db: Tx, clock: Clock, dealerId: string, input: 
   return row;
 }
 
+export async function getUser(db: Tx, dealerId: string, id: string): Promise<UserRow> {
+  const [u] = await db.select().from(users).where(and(eq(users.dealerId, dealerId), eq(users.id, id)));
+  if (!u) throw notFound('user');
+  return u;
+}
+
 export async function listUsers(db: Tx, dealerId: string): Promise<UserRow[]> {
   return db.select().from(users).where(eq(users.dealerId, dealerId)).orderBy(asc(users.email));
 }

@@ -12,7 +12,7 @@ import { requireRole } from '../http/tenancy';
 import { jsonBody, queryParams, uuidParam } from '../http/validate';
 import { AppError, unauthorized } from '../lib/errors';
 import { KeyedRateLimiter } from '../lib/ratelimit';
-import { checkCredentials, createUser, csrfToken, endSession, listUsers, presentUser, ROLES, SESSION_COOKIE, SESSION_DAYS, startSession, updateUser, userBody } from './accounts';
+import { checkCredentials, createUser, getUser, csrfToken, endSession, listUsers, presentUser, ROLES, SESSION_COOKIE, SESSION_DAYS, startSession, updateUser, userBody } from './accounts';
 import { audit, listAudit } from './audit';
 
 const loginBody = z.object({ email: z.string().trim().toLowerCase().max(200), password: z.string().max(200) });
@@ -68,7 +68,7 @@ authRoutes.get('/me', async (c) => {
   const auth = c.get('auth');
   const token = getCookie(c, SESSION_COOKIE);
   if (!('userId' in auth) || !token) throw unauthorized('not signed in (API tokens have no session)');
-  const u = (await listUsers(c.get('deps').db.orm, auth.dealerId)).find((x) => x.id === auth.userId)!;
+  const u = await getUser(c.get('deps').db.orm, auth.dealerId, String(auth.userId));
   return c.json({ user: presentUser(u), csrfToken: csrfToken(c.get('deps').config.LINK_SECRET, token) });
 });
 

@@ -144,6 +144,15 @@ interface SurveyResponseRow {
   occurred_at: Date | string;
 }
 
+/** The first survey response of a piece: its entry (a correction updates it in place). */
+async function firstEntry(db: Tx, dealerId: string, pieceId: string): Promise<SurveyResponseRow | undefined> {
+  const [first] = await rows<SurveyResponseRow>(
+    db,
+    sql`SELECT id, data, occurred_at FROM responses WHERE dealer_id = ${dealerId}::uuid AND piece_id = ${pieceId}::uuid AND kind = 'survey' ORDER BY occurred_at LIMIT 1`,
+  );
+  return first;
+}
+
 function presentEntry(piece: PieceRow, r: SurveyResponseRow): SurveyEntry {
   return {
     responseId: r.id,
@@ -176,10 +185,7 @@ export async function enterSurvey(
   if (problems.length) throw unprocessable('invalid_answers', 'some answers do not fit the card', problems);
   return db.transaction(async (tx) => {
     await tx.execute(sql`SELECT 1 FROM pieces WHERE id = ${piece.id}::uuid FOR UPDATE`);
-    const [first] = await rows<SurveyResponseRow>(
-      tx,
-      sql`SELECT id, data, occurred_at FROM responses WHERE dealer_id = ${dealerId}::uuid AND piece_id = ${piece.id}::uuid AND kind = 'survey' ORDER BY occurred_at LIMIT 1`,
-    );
+    const first = await firstEntry(tx, dealerId, piece.id);
     const now = deps.clock.now();
     if (first) {
       if (!input.correction) {
@@ -207,9 +213,6 @@ export async function surveyEntryOf(deps: Deps, dealerId: string, ref: PieceRef)
   const db = deps.db.orm;
   const piece = await findPiece(db, dealerId, ref);
   if (!piece) throw notFound('printed piece with this response code');
-  const [first] = await rows<SurveyResponseRow>(
-    db,
-    sql`SELECT id, data, occurred_at FROM responses WHERE dealer_id = ${dealerId}::uuid AND piece_id = ${piece.id}::uuid AND kind = 'survey' ORDER BY occurred_at LIMIT 1`,
-  );
+  const first = await firstEntry(db, dealerId, piece.id);
   return { piece, survey: await surveyOfPiece(db, dealerId, piece), entry: first ? presentEntry(piece, first) : null };
 }
