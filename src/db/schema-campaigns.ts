@@ -123,5 +123,7 @@ export const outbox = pgTable(
     // Claims walk this in (next_attempt_at, id) order and stop after a batch.
     index('outbox_due_idx').on(t.nextAttemptAt, t.id).where(sql`${t.status} IN ('pending', 'sending')`),
     index('outbox_contact_idx').on(t.dealerId, t.contactId, t.channel, t.sentAt),
+    // "Anything left to send in this campaign?" (the campaign clock, every few seconds) without reading the sent rows.
+    index('outbox_open_campaign_idx').on(t.campaignId).where(sql`${t.status} IN ('pending', 'sending')`),
   ],
 );

@@ -1,0 +1,1 @@
+CREATE INDEX "outbox_open_campaign_idx" ON "outbox" USING btree ("campaign_id") WHERE "outbox"."status" IN ('pending', 'sending');
