@@ -26,6 +26,7 @@ import { auditRoutes, authRoutes, loginHandler, userRoutes } from './staff/route
 import { surveyPageRoutes } from './surveys/pages';
 import { surveyRoutes } from './surveys/routes';
 import { assetRoutes, printProfileRoutes, templateRoutes } from './templates/routes';
+import { staffWeb } from './web/routes';
 
 export function createApp(deps: Deps) {
   deps.jobs.register('import', (id, signal) => runImport(deps, id, signal));
@@ -83,6 +84,9 @@ export function createApp(deps: Deps) {
   api.route('/responses', responseRoutes);
   api.route('/', bookingStaffRoutes);
   app.route('/v1', api);
+  // The staff web app: pages over the same services and session as the API.
+  app.get('/app/', (c) => c.redirect('/app', 301));
+  app.route('/app', staffWeb(deps));
   // What recipients open: tracking links, landing and booking pages, opt-out.
   app.route('/', publicRoutes(deps));
   app.route('/', surveyPageRoutes(deps));

@@ -1,0 +1,4 @@
+import { Hono } from 'hono';
+import type { WebEnv } from './context';
+
+export const segmentPages = new Hono<WebEnv>();
