@@ -2,23 +2,25 @@
 
 const hex: string[] = Array.from({ length: 256 }, (_, i) => i.toString(16).padStart(2, '0'));
 
-export function randomBytes(n: number): Uint8Array {
-  const b = new Uint8Array(n);
-  crypto.getRandomValues(b);
-  return b;
-}
-
-// Ids are minted by the million during imports; one getRandomValues call per
-// 4 KiB instead of per id.
+// Ids and tokens are minted by the million (imports) and on every request
+// (request ids, scans): one getRandomValues call per 4 KiB instead of one per
+// value. Each pooled byte is handed out once.
 const pool = new Uint8Array(4096);
 let poolAt = pool.length;
-function pooled16(): Uint8Array {
-  if (poolAt + 16 > pool.length) {
+function pooled(n: number): Uint8Array {
+  if (poolAt + n > pool.length) {
     crypto.getRandomValues(pool);
     poolAt = 0;
   }
-  const b = pool.slice(poolAt, poolAt + 16);
-  poolAt += 16;
+  const b = pool.slice(poolAt, poolAt + n);
+  poolAt += n;
+  return b;
+}
+
+export function randomBytes(n: number): Uint8Array {
+  if (n <= 256) return pooled(n);
+  const b = new Uint8Array(n);
+  for (let at = 0; at < n; at += 65536) crypto.getRandomValues(b.subarray(at, Math.min(n, at + 65536)));
   return b;
 }
 
@@ -27,7 +29,7 @@ function pooled16(): Uint8Array {
  * ids sort by creation, which cursor pagination relies on.
  */
 export function uuidv7(nowMs: number = Date.now()): string {
-  const b = pooled16();
+  const b = pooled(16);
   let ms = nowMs;
   for (let i = 5; i >= 0; i--) {
     b[i] = ms % 256;

@@ -101,7 +101,7 @@ function tokenOldest(now: Date, days = DEFAULT_TOKEN_DAYS): string {
  * was sent, within `days` of its mail or send date. Everything else (unknown,
  * excluded, unsent, expired) is no row, so callers cannot tell those apart and
  * neither can a client. The rule lives in the SQL function token_target
- * (migrations/0010_record_response_function.sql), which record_response uses too.
+ * (migrations/0010_record_response_function.sql); record_responses holds the same rule.
  */
 export function tokenSource(token: string, now: Date, days = DEFAULT_TOKEN_DAYS): SQL {
   return sql`token_target(${token}::text, ${tokenOldest(now, days)}::timestamptz)`;
@@ -111,10 +111,9 @@ export function tokenSource(token: string, now: Date, days = DEFAULT_TOKEN_DAYS)
  * Record one response. Returns it with its attribution, or null when the
  * source names nothing (an unknown or expired token, another dealer's piece).
  *
- * The work is the SQL function record_response
- * (migrations/0010_record_response_function.sql): PL/pgSQL plans its
- * statements once per connection, where one big statement was planned on
- * every scan. In the window: the response's date in the dealer's time zone is
+ * The work is the SQL function record_responses
+ * (migrations/0015_record_responses_set_based.sql): one set-based statement
+ * per batch, in PL/pgSQL so that it is planned once per connection. In the window: the response's date in the dealer's time zone is
  * on or after the window's first day (the print job's mail date, else the
  * run's creation date; the delivery's send date; the campaign's launch for
  * direct attribution) and before that day plus the campaign's
@@ -129,7 +128,10 @@ interface Call {
   dealer: string | null;
   kind: string;
   source: string;
+  /** The token ('token' source). */
   ref: string | null;
+  /** The piece, delivery or earlier response ('piece', 'delivery', 'after'). */
+  ref_id: string | null;
   oldest: string | null;
   channel: string | null;
   contact: string | null;
@@ -141,7 +143,7 @@ interface Call {
   data: Record<string, unknown>;
 }
 
-/** The record_response arguments of one input; null when it cannot name anything. */
+/** One input as record_responses reads it; null when it cannot name anything. */
 function call(input: ResponseInput, now: Date): Call | null {
   const s = input.source;
   let source: string;
@@ -173,7 +175,8 @@ function call(input: ResponseInput, now: Date): Call | null {
     dealer: input.dealerId ?? null,
     kind: input.kind,
     source,
-    ref,
+    ref: source === 'token' ? ref : null,
+    ref_id: source === 'token' ? null : ref,
     oldest,
     channel: direct?.channel ?? null,
     contact: direct?.contactId ?? null,
@@ -188,9 +191,10 @@ function call(input: ResponseInput, now: Date): Call | null {
 
 /**
  * Record several responses in one statement (one round trip, one commit):
- * record_response once per input, in order. The answers line up with the
- * inputs. `durable: false` relaxes the whole statement's commit, so it is
- * honoured only when every input asks for it.
+ * the SQL function record_responses attributes and inserts the whole batch
+ * set-based. The answers line up with the inputs. `durable: false` relaxes
+ * the whole statement's commit, so it is honoured only when every input asks
+ * for it.
  */
 export async function recordResponses(db: Tx, clock: Clock, inputs: readonly ResponseInput[]): Promise<(RecordedResponse | null)[]> {
   const now = clock.now();
@@ -201,29 +205,26 @@ export async function recordResponses(db: Tx, clock: Clock, inputs: readonly Res
   // The batch travels as one JSON parameter: the same on both drivers, whatever the values.
   const found = await preparedRows<Row>(
     db,
-    sql`SELECT r.id, r.dealer_id, r.kind, r.campaign_id, r.wave_id, r.channel, r.variant, r.contact_id, r.piece_id, r.delivery_id, r.control, r.in_window, r.occurred_at
-        FROM ROWS FROM (jsonb_to_recordset(${JSON.stringify(live)}::jsonb)
-               AS (id uuid, dealer uuid, kind text, source text, ref text, oldest timestamptz, channel text, contact uuid, campaign uuid, wave uuid,
-                   variant text, control boolean, occurred timestamptz, data jsonb))
-          WITH ORDINALITY AS i(id, dealer, kind, source, ref, oldest, channel, contact, campaign, wave, variant, control, occurred, data, n)
-        CROSS JOIN LATERAL record_response(i.id, i.dealer, i.kind, i.source, i.ref, i.oldest, i.channel, i.contact, i.campaign, i.wave, i.variant,
-                                           i.control, i.occurred, i.data, ${now.toISOString()}::timestamptz, ${relaxed}::boolean) r
-        ORDER BY i.n`,
+    sql`SELECT id, dealer_id, kind, campaign_id, wave_id, channel, variant, contact_id, piece_id, delivery_id, control, in_window, occurred_at
+          FROM record_responses(${JSON.stringify(live)}::jsonb, ${now.toISOString()}::timestamptz, ${relaxed}::boolean)`,
   );
   const byId = new Map(found.map((r) => [r.id, present(r)]));
   return calls.map((c) => (c ? (byId.get(c.id) ?? null) : null));
 }
 
 /**
- * Gathers responses arriving at about the same time (the requests one turn of
- * the event loop brings, up to `max`) into one recordResponses call, and
- * answers each caller with its own result. Under load a scan then costs a
- * fraction of a round trip and of a commit; alone, it waits for nothing but
- * the end of the current turn.
+ * Gathers responses arriving at about the same time into one recordResponses
+ * call, and answers each caller with its own result. One batch is written at
+ * a time (`maxInFlight`): what arrives meanwhile waits and goes in the next
+ * statement, so under load batches grow with the load (as group commit does)
+ * and a scan costs a fraction of a round trip, of a statement and of a commit;
+ * alone, a scan waits for nothing but the end of the current turn of the
+ * event loop.
  */
 export class ResponseBatcher {
   private queue: { input: ResponseInput; resolve: (r: RecordedResponse | null) => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
+  private inFlight = 0;
   private readonly later: (f: () => void) => void =
     (globalThis as { setImmediate?: (f: () => void) => void }).setImmediate ?? ((f) => setTimeout(f, 0));
 
@@ -231,14 +232,14 @@ export class ResponseBatcher {
     private readonly db: Tx,
     private readonly clock: Clock,
     private readonly max = 256,
+    private readonly maxInFlight = 1,
   ) {}
 
   record(input: ResponseInput): Promise<RecordedResponse | null> {
     return new Promise((resolve, reject) => {
       // The time it happened, not the time its batch is written.
       this.queue.push({ input: { ...input, occurredAt: input.occurredAt ?? this.clock.now() }, resolve, reject });
-      if (this.queue.length >= this.max) this.flush();
-      else if (!this.scheduled) {
+      if (!this.scheduled) {
         this.scheduled = true;
         this.later(() => {
           this.scheduled = false;
@@ -249,16 +250,23 @@ export class ResponseBatcher {
   }
 
   private flush(): void {
-    const items = this.queue.splice(0);
-    if (items.length === 0) return;
-    recordResponses(
-      this.db,
-      this.clock,
-      items.map((i) => i.input),
-    ).then(
-      (rs) => items.forEach((it, k) => it.resolve(rs[k]!)),
-      (e: unknown) => items.forEach((it) => it.reject(e)),
-    );
+    while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
+      const items = this.queue.splice(0, this.max);
+      this.inFlight++;
+      recordResponses(
+        this.db,
+        this.clock,
+        items.map((i) => i.input),
+      )
+        .then(
+          (rs) => items.forEach((it, k) => it.resolve(rs[k]!)),
+          (e: unknown) => items.forEach((it) => it.reject(e)),
+        )
+        .finally(() => {
+          this.inFlight--;
+          this.flush();
+        });
+    }
   }
 }
 
