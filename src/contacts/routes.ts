@@ -1,8 +1,8 @@
 // Contacts, their consents, and the suppression list.
-import { and, asc, desc, eq, inArray, like, lt, or } from 'drizzle-orm';
+import { and, desc, eq, inArray, lt } from 'drizzle-orm';
 import { Hono } from 'hono';
 import { z } from 'zod';
-import { contactMerges, contacts, dealers, suppressions, vehicles } from '../db/schema';
+import { contacts, dealers, suppressions } from '../db/schema';
 import type { AppEnv } from '../http/context';
 import { idempotent } from '../http/idempotency';
 import { decodeCursor, page, pageQuery } from '../http/pagination';
@@ -12,8 +12,9 @@ import { AppError, notFound, validationError } from '../lib/errors';
 import { audit } from '../staff/audit';
 import { eraseContact } from './erasure';
 import { sha256Hex } from '../lib/ids';
-import { formatAddress, householdId, normalizeEmail, normalizePhone, parseAddress } from './normalize';
-import { liftSuppression, suppress, suppressionsOf } from './suppression';
+import { householdId, normalizeEmail, normalizePhone, parseAddress } from './normalize';
+import { contactDetail, presentContact, presentSuppression, searchContacts } from './service';
+import { liftSuppression, suppress } from './suppression';
 import { CHANNELS, CONTACT_KINDS, SUPPRESSION_REASONS, type Channel } from './types';
 
 export const contactRoutes = new Hono<AppEnv>();
@@ -22,70 +23,20 @@ export const contactRoutes = new Hono<AppEnv>();
 const listQuery = pageQuery.extend({
   q: z.string().trim().min(1).max(200).optional(),
   kind: z.enum(CONTACT_KINDS).optional(),
+  address: z.string().trim().min(1).max(200).optional(),
 });
 
-/** Search: a phone or email matches exactly (normalized), anything else is a name prefix. */
+/** Search: a phone or email matches exactly (normalized), anything else is a name prefix; `address`: postcode or address text. */
 contactRoutes.get('/', async (c) => {
   const q = queryParams(c, listQuery);
-  const { db } = c.get('deps');
-  const { dealerId } = c.get('auth');
-  const conds = [eq(contacts.dealerId, dealerId)];
-  if (q.kind) conds.push(eq(contacts.kind, q.kind));
-  if (q.q) {
-    const [dealer] = await db.orm.select({ country: dealers.country }).from(dealers).where(eq(dealers.id, dealerId));
-    const phone = /\d{5,}/.test(q.q.replace(/[\s-]/g, '')) ? normalizePhone(q.q, dealer?.country ?? 'CN') : undefined;
-    const email = q.q.includes('@') ? normalizeEmail(q.q) : undefined;
-    if (phone?.ok) conds.push(eq(contacts.phone, phone.value));
-    else if (email?.ok) conds.push(eq(contacts.email, email.value));
-    else {
-      const esc = q.q.replace(/[\\%_]/g, (m) => `\\${m}`);
-      conds.push(or(like(contacts.fullName, `${esc}%`), like(contacts.company, `${esc}%`))!);
-    }
-  }
-  const cursor = decodeCursor(q.cursor);
-  if (cursor) conds.push(lt(contacts.id, cursor));
-  const items = await db.orm
-    .select()
-    .from(contacts)
-    .where(and(...conds))
-    .orderBy(desc(contacts.id))
-    .limit(q.limit + 1);
+  const items = await searchContacts(c.get('deps').db.orm, c.get('auth').dealerId, q, q.limit, decodeCursor(q.cursor));
   const p = page(items, q.limit);
   return c.json({ data: p.data.map(presentContact), nextCursor: p.nextCursor });
 });
 
 contactRoutes.get('/:id', async (c) => {
   const id = uuidParam(c.req.param('id'), 'contact');
-  const { db } = c.get('deps');
-  const { dealerId } = c.get('auth');
-  const [row] = await db.orm.select().from(contacts).where(and(eq(contacts.id, id), eq(contacts.dealerId, dealerId)));
-  if (!row) throw notFound('contact');
-  const [vs, merges] = await Promise.all([
-    db.orm.select().from(vehicles).where(and(eq(vehicles.contactId, id), eq(vehicles.dealerId, dealerId))).orderBy(asc(vehicles.id)),
-    db.orm
-      .select()
-      .from(contactMerges)
-      .where(and(eq(contactMerges.contactId, id), eq(contactMerges.dealerId, dealerId)))
-      .orderBy(desc(contactMerges.id))
-      .limit(100),
-  ]);
-  const sups = await suppressionsOf(db.orm, dealerId, { contactId: id, phone: row.phone, email: row.email, householdKey: row.householdKey });
-  return c.json({
-    ...presentContact(row),
-    vehicles: vs.map((v) => ({
-      id: v.id,
-      vin: v.vin,
-      make: v.make,
-      model: v.model,
-      purchaseDate: v.purchaseDate,
-      lastServiceDate: v.lastServiceDate,
-      mileageKm: v.mileageKm,
-      insuranceExpiry: v.insuranceExpiry,
-    })),
-    consents: consentsOf(row),
-    suppressions: sups.map(presentSuppression),
-    merges: merges.map((m) => ({ importId: m.importId, row: m.rowNumber, matchedOn: m.matchedOn, changed: m.changed, at: m.createdAt.toISOString() })),
-  });
+  return c.json(await contactDetail(c.get('deps').db.orm, c.get('auth').dealerId, id));
 });
 
 /** Erase the contact's personal data everywhere (admins; on the person's request). Counts in reports stay right. */
@@ -128,50 +79,6 @@ export function consentColumns(channel: Channel, status: 'granted' | 'revoked', 
     email: { emailConsent: status, emailConsentSource: source, emailConsentAt: at },
   } as const;
   return cols[channel];
-}
-
-function consentsOf(r: typeof contacts.$inferSelect) {
-  const out: Partial<Record<Channel, { status: string; source: string | null; at: string | null }>> = {};
-  const add = (ch: Channel, status: string | null, source: string | null, at: Date | null) => {
-    if (status) out[ch] = { status, source, at: at?.toISOString() ?? null };
-  };
-  add('mail', r.mailConsent, r.mailConsentSource, r.mailConsentAt);
-  add('sms', r.smsConsent, r.smsConsentSource, r.smsConsentAt);
-  add('email', r.emailConsent, r.emailConsentSource, r.emailConsentAt);
-  return out;
-}
-
-export function presentContact(r: typeof contacts.$inferSelect) {
-  const addr = {
-    country: r.country ?? 'CN',
-    province: r.province,
-    city: r.city,
-    district: r.district,
-    street: r.street,
-    postcode: r.postcode,
-  };
-  return {
-    id: r.id,
-    kind: r.kind,
-    fullName: r.fullName,
-    gender: r.gender,
-    title: r.title,
-    birthday: r.birthday,
-    language: r.language,
-    phone: r.phone,
-    email: r.email,
-    address: r.street ? { ...addr, lines: formatAddress(addr) } : null,
-    company: r.company,
-    jobTitle: r.jobTitle,
-    fleetSize: r.fleetSize,
-    club: r.club,
-    tier: r.tier,
-    joinDate: r.joinDate,
-    attributes: r.attributes ?? {},
-    createdAt: r.createdAt.toISOString(),
-    updatedAt: r.updatedAt.toISOString(),
-    erasedAt: r.erasedAt?.toISOString() ?? null,
-  };
 }
 
 // ── suppression list ──────────────────────────────────────────────────────────
@@ -270,19 +177,3 @@ suppressionRoutes.delete('/:id', requireRole('admin'), async (c) => {
   await liftSuppression(db.orm, dealerId, row.id);
   return c.body(null, 204);
 });
-
-function presentSuppression(s: typeof suppressions.$inferSelect) {
-  // Household keys are internal; show which kind of address is suppressed.
-  return {
-    id: s.id,
-    channel: s.channel,
-    target: s.target,
-    value: s.target === 'household' ? null : s.value,
-    reason: s.reason,
-    source: s.source,
-    note: s.note,
-    createdAt: s.createdAt.toISOString(),
-  };
-}
-
-

@@ -16,9 +16,20 @@ export const importRoutes = new Hono<AppEnv>();
 
 const id = (s: string) => uuidParam(s, 'import');
 
+/** The file's name as a browser upload sends it (X-File-Name, URI-encoded); ?filename= wins. */
+function headerFileName(h: string | undefined): string | undefined {
+  if (!h) return undefined;
+  try {
+    return decodeURIComponent(h).slice(0, 255) || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
 /**
  * Upload a list: the request body is the CSV file itself (any Content-Type but
- * multipart). Options ride in the query string; `mapping` is JSON.
+ * multipart). Options ride in the query string; `mapping` is JSON. The file's
+ * name is ?filename= or the X-File-Name header.
  */
 importRoutes.post('/', requireRole('admin', 'marketer'), async (c) => {
   const q = c.req.query();
@@ -30,7 +41,7 @@ importRoutes.post('/', requireRole('admin', 'marketer'), async (c) => {
       throw badRequest('mapping must be JSON: {"column header": "field"}', { path: 'query.mapping' });
     }
   }
-  const opts = parseWith(importOptions, { ...q, mapping }, 'query');
+  const opts = parseWith(importOptions, { ...q, filename: q.filename ?? headerFileName(c.req.header('x-file-name')), mapping }, 'query');
   if ((c.req.header('content-type') ?? '').startsWith('multipart/')) {
     throw badRequest('send the CSV file as the raw request body, not multipart form data');
   }

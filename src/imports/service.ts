@@ -160,8 +160,8 @@ export async function cancelImport(deps: Deps, dealerId: string, id: string): Pr
   return r!;
 }
 
-/** Rejected rows in row order, for the CSV report; keyset-paged so it streams. */
-export async function* importErrorRows(deps: Deps, importId: string) {
+/** Rejected rows in row order, for the CSV report; keyset-paged so it streams (stop early for the first few). */
+export async function* importErrorRows(deps: Deps, importId: string, batchSize = 2000) {
   let after = 0;
   let afterSeq = -1;
   for (;;) {
@@ -175,7 +175,7 @@ export async function* importErrorRows(deps: Deps, importId: string) {
         ),
       )
       .orderBy(asc(importErrors.rowNumber), asc(importErrors.seq))
-      .limit(2000);
+      .limit(batchSize);
     if (batch.length === 0) return;
     yield* batch;
     const last = batch[batch.length - 1]!;

@@ -304,13 +304,21 @@ export async function proof(deps: Deps, dealerId: string, anyBody: TemplateBody,
 }
 
 export async function thumbnail(deps: Deps, dealerId: string, anyBody: TemplateBody, contactId: string, page: number, widthPx: number) {
+  const out = await thumbnails(deps, dealerId, anyBody, contactId, widthPx, (body) => {
+    if (page < 1 || page > body.layout.pages.length) throw unprocessable('invalid_page', `the template has ${body.layout.pages.length} page(s)`);
+  });
+  return { png: out.pages[page - 1]!, problems: out.problems };
+}
+
+/** PNGs of every page of one contact's piece, and what is wrong with that piece (text that does not fit…). */
+export async function thumbnails(deps: Deps, dealerId: string, anyBody: TemplateBody, contactId: string, widthPx: number, check?: (body: PrintBody) => void) {
   const body = requirePrint(anyBody);
   const artwork = await artworkOf(deps, dealerId, body);
   const run = await runContext(deps.db.orm, dealerId);
   const [r] = await audienceRecipients(deps, dealerId, { contactIds: [contactId] });
-  if (page < 1 || page > body.layout.pages.length) throw unprocessable('invalid_page', `the template has ${body.layout.pages.length} page(s)`);
+  check?.(body);
   const out = await proofThumbnails({ body, images: artwork, run, piece: pieceContext(run, r!, trackingToken(), deps.config.PUBLIC_BASE_URL), widthPx });
-  return { png: out.pages[page - 1]!, problems: out.problems };
+  return { pages: out.pages, problems: out.problems };
 }
 
 // ── dealer print profile ──────────────────────────────────────────────────────

@@ -26,7 +26,7 @@ button.secondary,.button.secondary{background:#fff;color:#0b5cad;border:1px soli
 .error{background:#fdecea;color:#8a1c12;padding:.6rem .8rem;border-radius:.35rem;margin:.6rem 0;white-space:pre-line}.ok{background:#e7f5ec;color:#17603a;padding:.6rem .8rem;border-radius:.35rem;margin:.6rem 0}
 .muted{color:#5b6573;font-size:.9rem}.badge{display:inline-block;padding:.05rem .45rem;border-radius:.8rem;background:#e8edf5;font-size:.8rem}.stat{font-size:1.6rem;font-weight:700}
 .stats{display:grid;grid-template-columns:repeat(auto-fill,minmax(10rem,1fr));gap:.8rem}.stats>div{background:#fff;border-radius:.5rem;padding:.7rem;box-shadow:0 1px 2px #0002}
-progress{width:100%;height:1.2rem}a{color:#0b5cad}pre{white-space:pre-wrap;word-break:break-word}[hidden]{display:none!important}`;
+main.narrow{max-width:24rem}progress{width:100%;height:1.2rem}a{color:#0b5cad}pre{white-space:pre-wrap;word-break:break-word}[hidden]{display:none!important}`;
 
 export { CSS as STAFF_CSS };
 

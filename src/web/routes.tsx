@@ -115,7 +115,7 @@ function LoginPage(props: { locale: 'zh-CN' | 'en'; next: string | undefined; ti
         <script src="/app/static/login.js" defer></script>
       </head>
       <body>
-        <main style="max-width:24rem">
+        <main class="narrow">
           <h1>{w.appName}</h1>
           <section class="card">
             <form
