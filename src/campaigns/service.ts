@@ -11,7 +11,7 @@ import { rows } from '../db';
 import { copyRows } from '../db/bulk';
 import { segments } from '../db/schema';
 import { campaigns, waves, type WaveVariant } from '../db/schema-campaigns';
-import { getDealer } from '../dealers';
+import { getDealer, getUnitCosts } from '../dealers';
 import type { Deps } from '../http/context';
 import { localDate, zonedTime } from '../lib/clock';
 import { conflict, notFound, unprocessable } from '../lib/errors';
@@ -61,7 +61,8 @@ export const campaignBody = z.object({
   segmentId: uuid,
   holdoutPct: z.number().int().min(0).max(50).default(0),
   seed: z.string().min(1).max(100).optional(),
-  waves: z.array(waveInput).min(1).max(10),
+  /** A draft may be saved before its waves are chosen; launch needs at least one. */
+  waves: z.array(waveInput).max(10).default([]),
 });
 /** What callers pass (defaults not yet applied); the functions below parse it. */
 export type CampaignInput = z.input<typeof campaignBody>;
@@ -127,7 +128,8 @@ export async function createCampaign(deps: Deps, dealerId: string, raw: Campaign
       .insert(campaigns)
       .values({ id, dealerId, name: input.name, purpose: input.purpose, status: 'draft', segmentId: input.segmentId, holdoutPct: input.holdoutPct, seed: input.seed ?? randomToken(12), createdAt: now, updatedAt: now })
       .returning();
-    await tx.insert(waves).values(waveRows(id));
+    const ws = waveRows(id);
+    if (ws.length) await tx.insert(waves).values(ws);
     return c!;
   });
 }
@@ -157,6 +159,7 @@ export async function launchCampaign(deps: Deps, dealerId: string, id: string): 
     const [seg] = await tx.select().from(segments).where(and(eq(segments.dealerId, dealerId), eq(segments.id, c.segmentId!)));
     if (!seg) throw notFound('segment');
     const ws = await tx.select().from(waves).where(eq(waves.campaignId, id)).orderBy(asc(waves.seq));
+    if (!ws.length) throw unprocessable('no_waves', 'add at least one wave before launch', [{ path: 'waves', message: 'no waves' }]);
     const unapproved = ws.filter((w) => w.channel === 'mail' && !w.proofApprovedAt);
     if (unapproved.length) {
       throw conflict('proof_not_approved', `approve the proof of print wave ${unapproved.map((w) => w.seq).join(', ')} before launch`, unapproved.map((w) => ({ path: `waves[${w.seq - 1}]`, message: 'proof not approved' })));
@@ -329,7 +332,8 @@ export async function updateCampaign(deps: Deps, dealerId: string, id: string, r
       .returning();
     if (!u) throw conflict('campaign_not_draft', 'the campaign was launched meanwhile');
     await tx.delete(waves).where(eq(waves.campaignId, id));
-    await tx.insert(waves).values(waveRows(id));
+    const ws = waveRows(id);
+    if (ws.length) await tx.insert(waves).values(ws);
     return u;
   });
 }
@@ -384,36 +388,136 @@ export async function previewCampaign(deps: Deps, dealerId: string, id: string) 
   };
   const ws = await db.select().from(waves).where(eq(waves.campaignId, id)).orderBy(asc(waves.seq));
   const run = await runContext(db, dealerId);
-  const out = [];
+  // Costs from the dealer's unit costs; SMS falls back to the configured segment price when none are set.
+  const costs = await getUnitCosts(db, dealerId);
+  const smsRate = costs ? costs.smsSegment : deps.config.SMS_SEGMENT_COST;
+  const money = (v: number) => Math.round(v * 100) / 100;
+  let sample: Awaited<ReturnType<typeof recipientsByIds>> | null = null;
+  /** Segments per message of an SMS text: it depends on each message's length, so render a spread-out sample. */
+  const segmentsPerMessage = async (sms: { text: string }, locale: Parameters<typeof smsText>[1]['locale']) => {
+    if (!sample) {
+      const ids = await rows<{ id: string }>(db, sql`SELECT m.id FROM (${members}) m ORDER BY md5(m.id::text) LIMIT 500`);
+      sample = await recipientsByIds(db, dealerId, ids.map((r) => r.id));
+    }
+    const render = compileText(sms.text);
+    let segs = 0;
+    for (const r of sample) {
+      const text = smsText(render(pieceContext(run, r, 'PREVIEW000000000', deps.config.PUBLIC_BASE_URL), locale), {
+        dealerName: run.dealer.name, locale, optOutZh: deps.config.SMS_OPT_OUT_ZH, optOutEn: deps.config.SMS_OPT_OUT_EN,
+      });
+      segs += smsSegments(text).segments;
+    }
+    return sample.length ? segs / sample.length : 0;
+  };
+  const out: Record<string, unknown>[] = [];
   for (const w of ws) {
     const { body } = await getVersionById(db, dealerId, w.templateVersionId);
+    let entry: Record<string, unknown>;
     if (w.channel === 'mail') {
       // One piece per household.
-      out.push({
-        seq: w.seq, channel: w.channel, pieces: a!.mail_households, householdDuplicates: a!.mail - a!.mail_households, files: Math.ceil(a!.mail_households / 5000), piecesPerFile: 5000,
+      const pieces = a!.mail_households;
+      entry = {
+        seq: w.seq, channel: w.channel, pieces, householdDuplicates: a!.mail - pieces, files: Math.ceil(pieces / 5000), piecesPerFile: 5000,
         proofApproved: !!w.proofApprovedAt, ...viaFallback('mail', w.fallback),
-      });
-      continue;
-    }
-    const reachable = w.channel === 'sms' ? a!.sms - a!.sms_capped : a!.email - a!.email_capped;
-    const entry: Record<string, unknown> = { seq: w.seq, channel: w.channel, reachable, frequencyCapped: w.channel === 'sms' ? a!.sms_capped : a!.email_capped, ...viaFallback(w.channel, w.fallback) };
-    if (w.channel === 'sms' && body.sms) {
-      // Segments depend on each message's length: render a spread-out sample.
-      const sample = await rows<{ id: string }>(db, sql`SELECT m.id FROM (${members}) m ORDER BY md5(m.id::text) LIMIT 500`);
-      const recipients = await recipientsByIds(db, dealerId, sample.map((r) => r.id));
-      const render = compileText(body.sms.text);
-      let segs = 0;
-      for (const r of recipients) {
-        const text = smsText(render(pieceContext(run, r, 'PREVIEW000000000', deps.config.PUBLIC_BASE_URL), body.locale), {
-          dealerName: run.dealer.name, locale: body.locale, optOutZh: deps.config.SMS_OPT_OUT_ZH, optOutEn: deps.config.SMS_OPT_OUT_EN,
-        });
-        segs += smsSegments(text).segments;
+        estimatedCost: costs ? money(pieces * (costs.printPiece + costs.postagePiece)) : null,
+      };
+    } else {
+      const reachable = w.channel === 'sms' ? a!.sms - a!.sms_capped : a!.email - a!.email_capped;
+      entry = { seq: w.seq, channel: w.channel, reachable, frequencyCapped: w.channel === 'sms' ? a!.sms_capped : a!.email_capped, ...viaFallback(w.channel, w.fallback) };
+      if (w.channel === 'sms' && body.sms) {
+        const perMessage = await segmentsPerMessage(body.sms, body.locale);
+        const segments = Math.round(perMessage * reachable);
+        Object.assign(entry, { segmentsPerMessage: Math.round(perMessage * 100) / 100, segments, estimatedCost: money(segments * smsRate) });
+      } else if (w.channel === 'email') {
+        entry.estimatedCost = costs ? money(reachable * costs.emailMessage) : null;
       }
-      const perMessage = recipients.length ? segs / recipients.length : 0;
-      const segments = Math.round(perMessage * reachable);
-      Object.assign(entry, { segmentsPerMessage: Math.round(perMessage * 100) / 100, segments, estimatedCost: Math.round(segments * deps.config.SMS_SEGMENT_COST * 100) / 100 });
+    }
+    // What the first fallback channel would add.
+    const byFallback = entry.reachableByFallback as number | undefined;
+    if (byFallback !== undefined && w.fallback[0] === 'sms' && body.sms) {
+      const segments = Math.round((await segmentsPerMessage(body.sms, body.locale)) * byFallback);
+      Object.assign(entry, { fallbackSegments: segments, fallbackEstimatedCost: money(segments * smsRate) });
+    } else if (byFallback !== undefined && w.fallback[0] === 'email') {
+      entry.fallbackEstimatedCost = costs ? money(byFallback * costs.emailMessage) : null;
     }
     out.push(entry);
   }
-  return { status: c.status, recipients: a!.recipients, holdout: a!.holdout, waves: out };
+  // The total, when every part is known (print, postage and email need the dealer's unit costs).
+  const parts = out.flatMap((e) => [e.estimatedCost, e.fallbackEstimatedCost]).filter((v) => v !== undefined) as (number | null)[];
+  const estimatedCost = parts.some((v) => v === null) ? null : money(parts.reduce<number>((n, v) => n + v!, 0));
+  return { status: c.status, recipients: a!.recipients, holdout: a!.holdout, waves: out, currency: costs?.currency ?? 'CNY', unitCosts: costs, smsSegmentCost: smsRate, estimatedCost };
+}
+
+export interface CampaignListRow {
+  id: string;
+  name: string;
+  purpose: string;
+  status: string;
+  segmentId: string | null;
+  segmentName: string | null;
+  /** The waves' channels in order. */
+  channels: string[];
+  createdAt: Date;
+  launchedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+/** The dealer's campaigns, newest first: `limit` + 1 rows (a page, and whether there is more) before the id `before`. */
+export async function listCampaigns(deps: Deps, dealerId: string, limit: number, before?: string): Promise<CampaignListRow[]> {
+  const found = await rows<{
+    id: string; name: string; purpose: string; status: string; segment_id: string | null; segment_name: string | null; channels: string | null;
+    created_at: string | Date; launched_at: string | Date | null; finished_at: string | Date | null;
+  }>(
+    deps.db.orm,
+    sql`SELECT c.id, c.name, c.purpose, c.status, c.segment_id, s.name AS segment_name, c.created_at, c.launched_at, c.finished_at,
+          (SELECT string_agg(w.channel, ',' ORDER BY w.seq) FROM waves w WHERE w.campaign_id = c.id AND w.dealer_id = c.dealer_id) AS channels
+        FROM campaigns c LEFT JOIN segments s ON s.id = c.segment_id AND s.dealer_id = c.dealer_id
+        WHERE c.dealer_id = ${dealerId}::uuid ${before ? sql`AND c.id < ${before}::uuid` : sql``}
+        ORDER BY c.id DESC LIMIT ${limit + 1}`,
+  );
+  const date = (v: string | Date | null) => (v == null ? null : new Date(v));
+  return found.map((r) => ({
+    id: r.id, name: r.name, purpose: r.purpose, status: r.status, segmentId: r.segment_id, segmentName: r.segment_name,
+    channels: r.channels ? r.channels.split(',') : [], createdAt: date(r.created_at)!, launchedAt: date(r.launched_at), finishedAt: date(r.finished_at),
+  }));
+}
+
+export interface WaveTemplate {
+  /** A, B … for an A/B test; '' for a single template. */
+  label: string;
+  percent: number;
+  templateVersionId: string;
+  templateId: string;
+  templateName: string;
+  version: number;
+}
+
+/** A campaign's waves as planned, each with its pinned template versions (and A/B shares). */
+export async function describeWaves(deps: Deps, dealerId: string, campaignId: string) {
+  const db = deps.db.orm;
+  const ws = await db.select().from(waves).where(and(eq(waves.dealerId, dealerId), eq(waves.campaignId, campaignId))).orderBy(asc(waves.seq));
+  const versionIds = [...new Set(ws.flatMap((w) => (w.variants ?? []).map((v) => v.templateVersionId).concat(w.templateVersionId)))];
+  const found = versionIds.length
+    ? await rows<{ id: string; template_id: string; name: string; version: number }>(
+        db,
+        sql`SELECT v.id, v.template_id, t.name, v.version FROM template_versions v JOIN templates t ON t.id = v.template_id AND t.dealer_id = v.dealer_id
+            WHERE v.dealer_id = ${dealerId}::uuid AND v.id = ANY(${sql.param(versionIds)}::uuid[])`,
+      )
+    : [];
+  const byId = new Map(found.map((v) => [v.id, v]));
+  const pinned = (label: string, percent: number, versionId: string): WaveTemplate => {
+    const v = byId.get(versionId);
+    return { label, percent, templateVersionId: versionId, templateId: v?.template_id ?? '', templateName: v?.name ?? '', version: v?.version ?? 0 };
+  };
+  return ws.map((w) => ({
+    id: w.id,
+    seq: w.seq,
+    channel: w.channel as 'mail' | 'sms' | 'email',
+    status: w.status,
+    scheduledAt: w.scheduledAt,
+    condition: w.condition,
+    fallback: w.fallback,
+    proofApprovedAt: w.proofApprovedAt,
+    templates: w.variants ? w.variants.map((v) => pinned(v.label, v.percent, v.templateVersionId)) : [pinned('', 100, w.templateVersionId)],
+  }));
 }

@@ -2,6 +2,7 @@
 import { and, eq, isNull } from 'drizzle-orm';
 import type { Tx } from '../db';
 import { apiTokens, dealers, stores } from '../db/schema';
+import { dealerUnitCosts } from '../db/schema-staff';
 import type { Clock } from '../lib/clock';
 import { randomToken, sha256Hex, uuidv7 } from '../lib/ids';
 import type { Auth, Role } from '../http/context';
@@ -29,6 +30,22 @@ export async function createDealer(db: Tx, clock: Clock, input: NewDealer) {
 export async function getDealer(db: Tx, dealerId: string) {
   const [d] = await db.select().from(dealers).where(eq(dealers.id, dealerId));
   return d;
+}
+
+/** What the dealer pays per unit (print, postage, SMS segment, email), in `currency`. */
+export interface UnitCosts {
+  currency: string;
+  printPiece: number;
+  postagePiece: number;
+  smsSegment: number;
+  emailMessage: number;
+}
+
+/** The dealer's unit costs, or null when none are set. */
+export async function getUnitCosts(db: Tx, dealerId: string): Promise<UnitCosts | null> {
+  const [row] = await db.select().from(dealerUnitCosts).where(eq(dealerUnitCosts.dealerId, dealerId));
+  if (!row) return null;
+  return { currency: row.currency, printPiece: Number(row.printPiece), postagePiece: Number(row.postagePiece), smsSegment: Number(row.smsSegment), emailMessage: Number(row.emailMessage) };
 }
 
 /** Issue an API token; the plain token is returned once and only its hash is kept. */

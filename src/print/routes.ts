@@ -6,24 +6,22 @@ import { idempotent } from '../http/idempotency';
 import { decodeCursor, page, pageQuery } from '../http/pagination';
 import { requireRole } from '../http/tenancy';
 import { jsonBody, queryParams, uuidParam } from '../http/validate';
-import { and, asc, eq, gt, inArray } from 'drizzle-orm';
+import { eq } from 'drizzle-orm';
 import { z } from 'zod';
 import { printRuns } from '../db/schema-print';
 import { conflict, notFound } from '../lib/errors';
 import { audit } from '../staff/audit';
 import { isUuid, sha256Hex } from '../lib/ids';
-import { signature, verifySignature } from '../channels/links';
-import { advanceJob, cancelPrintRun, createPrintRun, getPrintRun, presentPrintRun, printRunBody, runLabel, type PrintRunRow } from './runs';
+import { verifySignature } from '../channels/links';
+import { advanceJob, cancelPrintRun, createPrintRun, downloadLinkPayload, downloadLinks, LISTING_NAMES, listPrintRuns, presentPrintRun, printRunBody, RELEASED_JOB_STATUSES, runLabel, visiblePrintRun, type PrintRunRow } from './runs';
 
 export const printRunRoutes = new Hono<AppEnv>();
 const write = requireRole('admin', 'marketer');
-const RELEASED = ['released', 'downloaded', 'printed', 'mailed'];
+const RELEASED: readonly string[] = RELEASED_JOB_STATUSES;
 
 /** Printers see a dealer's print jobs only once released to them; everyone else sees every run. */
 async function visibleRun(c: Context<AppEnv>) {
-  const run = await getPrintRun(c.get('deps'), c.get('auth').dealerId, uuidParam(c.req.param('id'), 'print run'));
-  if (c.get('auth').role === 'printer' && !RELEASED.includes(run.jobStatus ?? '')) throw notFound('print run');
-  return run;
+  return visiblePrintRun(c.get('deps'), c.get('auth'), uuidParam(c.req.param('id'), 'print run'));
 }
 
 printRunRoutes.post('/', write, async (c) => {
@@ -38,20 +36,7 @@ printRunRoutes.post('/', write, async (c) => {
 
 printRunRoutes.get('/', async (c) => {
   const q = queryParams(c, pageQuery);
-  const after = decodeCursor(q.cursor);
-  const found = await c
-    .get('deps')
-    .db.orm.select()
-    .from(printRuns)
-    .where(
-      and(
-        eq(printRuns.dealerId, c.get('auth').dealerId),
-        after ? gt(printRuns.id, after) : undefined,
-        c.get('auth').role === 'printer' ? inArray(printRuns.jobStatus, RELEASED) : undefined,
-      ),
-    )
-    .orderBy(asc(printRuns.id))
-    .limit(q.limit + 1);
+  const found = await listPrintRuns(c.get('deps'), c.get('auth'), { after: decodeCursor(q.cursor), limit: q.limit + 1 });
   const p = page(found, q.limit);
   return c.json({ data: p.data.map(presentPrintRun), nextCursor: p.nextCursor });
 });
@@ -83,11 +68,12 @@ async function streamStored(c: Context<AppEnv>, who: { dealerId: string; actor: 
   return new Response(body, { headers: { 'Content-Type': type, 'Content-Disposition': `attachment; filename="${filename}"`, 'Cache-Control': 'no-store' } });
 }
 
-const LISTINGS = [
-  ['manifest.csv', 'text/csv; charset=utf-8'],
-  ['excluded.csv', 'text/csv; charset=utf-8'],
-  ['ticket.json', 'application/json'],
-] as const;
+const LISTING_TYPES: Record<(typeof LISTING_NAMES)[number], string> = {
+  'manifest.csv': 'text/csv; charset=utf-8',
+  'excluded.csv': 'text/csv; charset=utf-8',
+  'ticket.json': 'application/json',
+};
+const LISTINGS = LISTING_NAMES.map((n) => [n, LISTING_TYPES[n]] as const);
 
 /** The stored file of a run by its download name (a PDF, or manifest/excluded/ticket once the run completed); null when none. */
 function fileOf(run: PrintRunRow, name: string): { key: string; type: string; filename: string } | null {
@@ -121,26 +107,11 @@ for (const [name] of LISTINGS) {
 }
 
 // ── time-limited signed download links (the printer portal) ─────────────────
-const LINK_MINUTES = 15;
-const linkPayload = (dealerId: string, runId: string, name: string, actor: string, role: string, exp: number) => `${dealerId}\n${runId}\n${name}\n${actor}\n${role}\n${exp}`;
-
-/**
- * Links to every file of a run that work without credentials for 15 minutes
- * (for a print shop's download manager): each names the run, the file and
- * who asked, signed with LINK_SECRET; each use is in the audit log.
- */
+/** Links to every file of the run that work without credentials for a while (see downloadLinks). */
 printRunRoutes.get('/:id/links', async (c) => {
   const run = await visibleRun(c);
-  const deps = c.get('deps');
   const { tokenId, role } = c.get('auth');
-  const exp = Math.floor(deps.clock.now().getTime() / 1000) + LINK_MINUTES * 60;
-  const base = deps.config.PUBLIC_BASE_URL.replace(/\/+$/, '');
-  const names = [...run.files.map((f) => f.name), ...(run.status === 'completed' ? LISTINGS.map(([n]) => n) : [])];
-  const links = names.map((name) => {
-    const q = new URLSearchParams({ a: tokenId, r: role, e: String(exp), s: signature(deps.config.LINK_SECRET, 'download', linkPayload(run.dealerId, run.id, name, tokenId, role, exp)) });
-    return { name, url: `${base}/dl/${run.id}/${encodeURIComponent(name)}?${q}` };
-  });
-  return c.json({ expiresAt: new Date(exp * 1000).toISOString(), links });
+  return c.json(downloadLinks(c.get('deps'), run, tokenId, role));
 });
 
 /** GET /dl/:run/:name?a&r&e&s — mounted outside /v1: the signature is the credential. */
@@ -153,7 +124,7 @@ downloadRoutes.get('/:run/:name', async (c) => {
   const gone = () => c.json({ error: { code: 'link_invalid', message: 'this download link is not valid or has expired; ask for a new one', details: null } }, 403);
   if (!isUuid(runId) || !Number.isInteger(exp) || exp * 1000 < deps.clock.now().getTime()) return gone();
   const [run] = await deps.db.orm.select().from(printRuns).where(eq(printRuns.id, runId));
-  if (!run || !verifySignature(deps.config.LINK_SECRET, 'download', linkPayload(run.dealerId, run.id, name, actor, role, exp), sig)) return gone();
+  if (!run || !verifySignature(deps.config.LINK_SECRET, 'download', downloadLinkPayload(run.dealerId, run.id, name, actor, role, exp), sig)) return gone();
   // A printer's link stops working if the job is taken back from the print shop.
   if (role === 'printer' && !RELEASED.includes(run.jobStatus ?? '')) return gone();
   const f = fileOf(run, name);

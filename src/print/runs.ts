@@ -11,7 +11,7 @@
 //    the last stored file.
 // 3. Finish: manifest CSV (sequence, piece, contact, name, postcode, file,
 //    page), excluded CSV, and the job ticket (size, stock, quantity, checksums).
-import { and, eq, sql } from 'drizzle-orm';
+import { and, asc, desc, eq, gt, inArray, lt, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import { rows } from '../db';
 import { copyRows } from '../db/bulk';
@@ -35,6 +35,7 @@ import { inlineRenderer, type Renderer } from './pool';
 import type { RenderResult, RenderSetup } from './render';
 import { ANSWERED_KINDS, variantBucket } from '../campaigns/waves';
 import { addDeliveries } from '../outbox/outbox';
+import { signature } from '../channels/links';
 
 /** Why a household's other members get no piece of a campaign's drop. */
 export const HOUSEHOLD_DUPLICATE = 'another piece of this drop goes to the same household';
@@ -124,6 +125,33 @@ export async function getPrintRun(deps: Deps, dealerId: string, id: string): Pro
   const [row] = await deps.db.orm.select().from(printRuns).where(and(eq(printRuns.dealerId, dealerId), eq(printRuns.id, id)));
   if (!row) throw notFound('print run');
   return row;
+}
+
+/** Print jobs the print shop may see: released to it, and on from there. */
+export const RELEASED_JOB_STATUSES = ['released', 'downloaded', 'printed', 'mailed'] as const;
+
+/** A run as the caller may see it: printers see a dealer's print jobs only once released to them; everyone else sees every run. */
+export async function visiblePrintRun(deps: Deps, who: { dealerId: string; role: string }, id: string): Promise<PrintRunRow> {
+  const run = await getPrintRun(deps, who.dealerId, id);
+  if (who.role === 'printer' && !(RELEASED_JOB_STATUSES as readonly string[]).includes(run.jobStatus ?? '')) throw notFound('print run');
+  return run;
+}
+
+/** The dealer's runs the caller may see (see visiblePrintRun): oldest first (after `after`), or newest first (before `before`). */
+export async function listPrintRuns(deps: Deps, who: { dealerId: string; role: string }, opts: { after?: string; before?: string; newestFirst?: boolean; limit: number }): Promise<PrintRunRow[]> {
+  return deps.db.orm
+    .select()
+    .from(printRuns)
+    .where(
+      and(
+        eq(printRuns.dealerId, who.dealerId),
+        opts.after ? gt(printRuns.id, opts.after) : undefined,
+        opts.before ? lt(printRuns.id, opts.before) : undefined,
+        who.role === 'printer' ? inArray(printRuns.jobStatus, [...RELEASED_JOB_STATUSES]) : undefined,
+      ),
+    )
+    .orderBy(opts.newestFirst ? desc(printRuns.id) : asc(printRuns.id))
+    .limit(opts.limit);
 }
 
 export async function cancelPrintRun(deps: Deps, dealerId: string, id: string): Promise<PrintRunRow> {
@@ -628,4 +656,28 @@ export async function rewriteListingsFor(deps: Deps, dealerId: string, contactId
     }
   }
   return runs.length;
+}
+
+// ── time-limited signed download links (the printer portal) ─────────────────
+/** A completed run's listings, downloadable beside its PDF files. */
+export const LISTING_NAMES = ['manifest.csv', 'excluded.csv', 'ticket.json'] as const;
+const LINK_MINUTES = 15;
+
+/** What a download link's signature covers: the dealer, the run, the file, who asked (and their role), the expiry. */
+export const downloadLinkPayload = (dealerId: string, runId: string, name: string, actor: string, role: string, exp: number) => `${dealerId}\n${runId}\n${name}\n${actor}\n${role}\n${exp}`;
+
+/**
+ * Links to every file of a run that work without credentials for 15 minutes
+ * (for a print shop's download manager): each names the run, the file and
+ * who asked, signed with LINK_SECRET; each use is in the audit log (GET /dl/…).
+ */
+export function downloadLinks(deps: Deps, run: PrintRunRow, actor: string, role: string): { expiresAt: string; links: { name: string; url: string }[] } {
+  const exp = Math.floor(deps.clock.now().getTime() / 1000) + LINK_MINUTES * 60;
+  const base = deps.config.PUBLIC_BASE_URL.replace(/\/+$/, '');
+  const names = [...run.files.map((f) => f.name), ...(run.status === 'completed' ? LISTING_NAMES : [])];
+  const links = names.map((name) => {
+    const q = new URLSearchParams({ a: actor, r: role, e: String(exp), s: signature(deps.config.LINK_SECRET, 'download', downloadLinkPayload(run.dealerId, run.id, name, actor, role, exp)) });
+    return { name, url: `${base}/dl/${run.id}/${encodeURIComponent(name)}?${q}` };
+  });
+  return { expiresAt: new Date(exp * 1000).toISOString(), links };
 }

@@ -4,6 +4,10 @@
 //
 // - contacted: recipients outside the holdout group who were sent a message
 //   (sent or delivered) or printed a piece;
+// - delivered: contacted recipients whose message is known to have arrived:
+//   an SMS with the carrier's delivery receipt, an email sent and not bounced
+//   (a bounce fails the delivery), a printed piece whose job was marked mailed
+//   and that did not come back as returned mail;
 // - responders: contacted recipients with an answer (scan, click, booking,
 //   survey, SMS reply, attended test drive, sale) inside the window;
 // - by channel, wave, variant and contact kind: contacted and responders of
@@ -25,6 +29,7 @@ const answered = sql.param([...ANSWERED_KINDS]);
 interface Slice {
   key: string;
   contacted: number;
+  delivered: number;
   responders: number;
   rate: number;
 }
@@ -43,14 +48,16 @@ export function liftInterval(x1: number, n1: number, x2: number, n2: number): { 
 
 /**
  * Each contact's touches in the campaign: one row per (contact, channel, wave,
- * variant) that reached them.
+ * variant) that reached them, and whether it is known to have arrived.
  */
 function touches(campaignId: string): ReturnType<typeof sql> {
   return sql`
-    SELECT o.contact_id, o.channel, o.wave_id, o.variant FROM outbox o
+    SELECT o.contact_id, o.channel, o.wave_id, o.variant, (o.status = 'delivered' OR o.channel = 'email') AS delivered FROM outbox o
       WHERE o.campaign_id = ${campaignId}::uuid AND o.status IN ('sent', 'delivered')
     UNION
-    SELECT p.contact_id, 'mail', r.wave_id, r.variant FROM pieces p JOIN print_runs r ON r.id = p.print_run_id AND r.dealer_id = p.dealer_id
+    SELECT p.contact_id, 'mail', r.wave_id, r.variant,
+        (r.job_status = 'mailed' AND NOT EXISTS (SELECT 1 FROM responses x WHERE x.campaign_id = r.campaign_id AND x.contact_id = p.contact_id AND x.kind = 'returned' AND x.piece_id = p.id)) AS delivered
+      FROM pieces p JOIN print_runs r ON r.id = p.print_run_id AND r.dealer_id = p.dealer_id
       WHERE r.campaign_id = ${campaignId}::uuid AND p.status = 'rendered'`;
 }
 
@@ -64,25 +71,27 @@ export async function campaignReport(db: Tx, dealerId: string, campaignId: strin
   const slices = async (col: 'channel' | 'wave_id' | 'variant' | 'kind') => {
     const touchBy = col === 'kind' ? sql`c.kind` : sql`t.${sql.identifier(col)}`;
     const ansBy = col === 'kind' ? sql`c.kind` : sql`a.${sql.identifier(col)}`;
-    const found = await rows<{ key: string | null; contacted: number; responders: number }>(
+    const found = await rows<{ key: string | null; contacted: number; delivered: number; responders: number }>(
       db,
       sql`WITH t AS (${touches(campaignId)}),
-        touched AS (SELECT DISTINCT ${touchBy} AS key, t.contact_id FROM t JOIN contacts c ON c.id = t.contact_id AND c.dealer_id = ${dealerId}::uuid),
+        touched AS (SELECT ${touchBy} AS key, t.contact_id, bool_or(t.delivered) AS delivered FROM t JOIN contacts c ON c.id = t.contact_id AND c.dealer_id = ${dealerId}::uuid
+          GROUP BY ${touchBy}, t.contact_id),
         answered AS (SELECT DISTINCT ${ansBy} AS key, a.contact_id FROM (${answers}) a JOIN contacts c ON c.id = a.contact_id AND c.dealer_id = ${dealerId}::uuid
           WHERE EXISTS (SELECT 1 FROM t WHERE t.contact_id = a.contact_id))
-        SELECT k AS key, sum(c)::int AS contacted, sum(r)::int AS responders FROM (
-          SELECT coalesce(key::text, '') AS k, 1 AS c, 0 AS r FROM touched
-          UNION ALL SELECT coalesce(key::text, ''), 0, 1 FROM answered) x
+        SELECT k AS key, sum(c)::int AS contacted, sum(d)::int AS delivered, sum(r)::int AS responders FROM (
+          SELECT coalesce(key::text, '') AS k, 1 AS c, CASE WHEN delivered THEN 1 ELSE 0 END AS d, 0 AS r FROM touched
+          UNION ALL SELECT coalesce(key::text, ''), 0, 0, 1 FROM answered) x
         GROUP BY k ORDER BY k`,
     );
-    return found.map((f): Slice => ({ key: f.key ?? '', contacted: f.contacted, responders: f.responders, rate: rate(f.responders, f.contacted) }));
+    return found.map((f): Slice => ({ key: f.key ?? '', contacted: f.contacted, delivered: f.delivered, responders: f.responders, rate: rate(f.responders, f.contacted) }));
   };
-  const [totals] = await rows<{ contacted: number; responders: number; scanned: number; booked: number; attended: number; sold: number; control_responders: number }>(
+  const [totals] = await rows<{ contacted: number; delivered: number; responders: number; scanned: number; booked: number; attended: number; sold: number; control_responders: number }>(
     db,
-    sql`WITH t AS (${touches(campaignId)}), contacted AS (SELECT DISTINCT contact_id FROM t),
+    sql`WITH t AS (${touches(campaignId)}), contacted AS (SELECT contact_id, bool_or(delivered) AS delivered FROM t GROUP BY contact_id),
       a AS (SELECT x.contact_id, x.kind FROM responses x WHERE x.dealer_id = ${dealerId}::uuid AND x.campaign_id = ${campaignId}::uuid AND x.in_window AND NOT x.control
               AND x.contact_id IN (SELECT contact_id FROM contacted))
       SELECT (SELECT count(*) FROM contacted)::int AS contacted,
+        (SELECT count(*) FROM contacted WHERE delivered)::int AS delivered,
         (SELECT count(DISTINCT contact_id) FROM a WHERE kind = ANY(${answered}::text[]))::int AS responders,
         (SELECT count(DISTINCT contact_id) FROM a WHERE kind IN ('scan', 'click'))::int AS scanned,
         (SELECT count(DISTINCT contact_id) FROM a WHERE kind = 'booking')::int AS booked,
@@ -92,6 +101,14 @@ export async function campaignReport(db: Tx, dealerId: string, campaignId: strin
           WHERE x.dealer_id = ${dealerId}::uuid AND x.campaign_id = ${campaignId}::uuid AND x.in_window AND x.control AND x.kind = ANY(${answered}::text[]))::int AS control_responders`,
   );
   const dealer = await getDealer(db, dealerId);
+  // The drop: the first day pieces went into the mail or messages went out (else the launch), in the dealer's time zone.
+  const [drop] = await rows<{ day: string | null }>(
+    db,
+    sql`SELECT to_char(coalesce(least(
+          (SELECT min(mailed_on) FROM print_runs WHERE campaign_id = ${campaignId}::uuid AND dealer_id = ${dealerId}::uuid),
+          (SELECT min((sent_at AT TIME ZONE ${dealer!.timezone})::date) FROM outbox WHERE campaign_id = ${campaignId}::uuid AND status IN ('sent', 'delivered'))),
+        (SELECT (launched_at AT TIME ZONE ${dealer!.timezone})::date FROM campaigns WHERE id = ${campaignId}::uuid AND dealer_id = ${dealerId}::uuid)), 'YYYY-MM-DD') AS day`,
+  );
   const perDay = await rows<{ day: string; responses: number }>(
     db,
     sql`SELECT to_char((occurred_at AT TIME ZONE ${dealer!.timezone})::date, 'YYYY-MM-DD') AS day, count(*)::int AS responses FROM responses
@@ -120,6 +137,7 @@ export async function campaignReport(db: Tx, dealerId: string, campaignId: strin
     : null;
   return {
     audience: { recipients: aud?.recipients ?? 0, holdout: aud?.holdout ?? 0, contacted: t.contacted },
+    delivered: t.delivered,
     responders: t.responders,
     responseRate: rate(t.responders, t.contacted),
     byChannel: await slices('channel'),
@@ -127,6 +145,7 @@ export async function campaignReport(db: Tx, dealerId: string, campaignId: strin
     byVariant: (await slices('variant')).filter((s) => s.key !== ''),
     byContactKind: await slices('kind'),
     funnel: { contacted: t.contacted, scannedOrClicked: t.scanned, booked: t.booked, attended: t.attended, sold: t.sold },
+    dropDate: drop?.day ?? null,
     responsesPerDay: perDay,
     lift: {
       treatment: { recipients: treated, responders: t.responders, rate: rate(t.responders, treated) },
@@ -147,7 +166,19 @@ export async function campaignsSummary(db: Tx, dealerId: string) {
   const out = [];
   for (const c of list) {
     const r = await campaignReport(db, dealerId, c.id);
-    out.push({ id: c.id, name: c.name, status: c.status, launchedAt: c.launched_at ? new Date(c.launched_at).toISOString() : null, contacted: r.audience.contacted, responders: r.responders, responseRate: r.responseRate, lift: r.lift.difference, cost: r.cost?.total ?? null, costPerResponder: r.cost?.perResponder ?? null });
+    out.push({ id: c.id, name: c.name, status: c.status, launchedAt: c.launched_at ? new Date(c.launched_at).toISOString() : null, contacted: r.audience.contacted, delivered: r.delivered, responders: r.responders, responseRate: r.responseRate, lift: r.lift.difference, cost: r.cost?.total ?? null, costPerResponder: r.cost?.perResponder ?? null });
   }
   return out;
+}
+
+/** The campaigns' figures added up: contacted, delivered, responders, the overall response rate, cost and cost per responder. */
+export function summaryTotals(list: Awaited<ReturnType<typeof campaignsSummary>>) {
+  const money = (v: number) => Math.round(v * 100) / 100;
+  const contacted = list.reduce((n, r) => n + r.contacted, 0);
+  const delivered = list.reduce((n, r) => n + r.delivered, 0);
+  const responders = list.reduce((n, r) => n + r.responders, 0);
+  const costed = list.filter((r) => r.cost !== null);
+  const cost = costed.length ? money(costed.reduce((n, r) => n + r.cost!, 0)) : null;
+  const costedResponders = costed.reduce((n, r) => n + r.responders, 0);
+  return { campaigns: list.length, contacted, delivered, responders, responseRate: rate(responders, contacted), cost, costPerResponder: cost !== null && costedResponders ? money(cost / costedResponders) : null };
 }

@@ -4,10 +4,12 @@ import { Hono } from 'hono';
 import { sql } from 'drizzle-orm';
 import { rows } from '../db';
 import { listAudit } from '../staff/audit';
+import { listUsers, presentUser } from '../staff/accounts';
+import type { Role } from '../http/context';
 import { isUuid } from '../lib/ids';
 import type { WebEnv } from './context';
-import { tr, type WebLocale } from './i18n';
-import { fmtTime, page, pageRole, Shell } from './kit';
+import { tr, words, type WebLocale } from './i18n';
+import { ErrorBox, fmtTime, page, pageRole, Shell } from './kit';
 
 export const adminPages = new Hono<WebEnv>();
 
@@ -83,6 +85,138 @@ adminPages.get('/audit', pageRole('admin'), async (c) => {
             </a>
           </p>
         )}
+      </section>
+    </Shell>,
+  );
+});
+
+// ── the dealer's staff accounts ───────────────────────────────────────────────
+const ROLE_ORDER: Role[] = ['admin', 'marketer', 'manager', 'printer'];
+
+adminPages.get('/users', pageRole('admin'), async (c) => {
+  const deps = c.get('deps');
+  const viewer = c.get('viewer');
+  const l = c.get('locale');
+  const w = words(l);
+  const people = (await listUsers(deps.db.orm, viewer.dealerId)).map(presentUser);
+  const roleOptions = (selected?: string) =>
+    ROLE_ORDER.map((r) => (
+      <option value={r} selected={r === selected}>
+        {w.roles[r]}
+      </option>
+    ));
+  return page(
+    c,
+    <Shell c={c} title={tr(l, '用户', 'Users')} active="users">
+      <section class="card">
+        <table id="users">
+          <thead>
+            <tr>
+              <th>{tr(l, '姓名', 'Name')}</th>
+              <th>{w.email}</th>
+              <th>{tr(l, '角色', 'Role')}</th>
+              <th>{tr(l, '最近登录', 'Last sign-in')}</th>
+              <th>{tr(l, '状态', 'Status')}</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            {people.map((u) => {
+              const self = u.id === viewer.userId;
+              return (
+                <tr data-user={u.id} data-role={u.role} data-disabled={String(u.disabled)}>
+                  <td>
+                    {u.name}
+                    {self ? <span class="muted">{tr(l, '（您）', ' (you)')}</span> : null}
+                  </td>
+                  <td>{u.email}</td>
+                  <td>
+                    {self ? (
+                      w.roles[u.role as Role] ?? u.role
+                    ) : (
+                      <form data-api={`/v1/users/${u.id}`} data-method="PATCH" class="row" data-change-role>
+                        <div>
+                          <select name="role" aria-label={tr(l, '角色', 'Role')}>
+                            {roleOptions(u.role)}
+                          </select>
+                        </div>
+                        <div>
+                          <button type="submit" class="secondary">
+                            {tr(l, '修改角色', 'Change role')}
+                          </button>
+                        </div>
+                        <ErrorBox />
+                      </form>
+                    )}
+                  </td>
+                  <td>{fmtTime(viewer, l, u.lastLoginAt)}</td>
+                  <td>{u.disabled ? <span class="badge">{tr(l, '已停用', 'Disabled')}</span> : tr(l, '正常', 'Active')}</td>
+                  <td>
+                    {!self && (
+                      <section>
+                        <ErrorBox />
+                        {u.disabled ? (
+                          <button type="button" class="secondary" data-api={`/v1/users/${u.id}`} data-method="PATCH" data-body='{"disabled":false}' data-enable>
+                            {tr(l, '启用', 'Enable')}
+                          </button>
+                        ) : (
+                          <button
+                            type="button"
+                            class="danger"
+                            data-api={`/v1/users/${u.id}`}
+                            data-method="PATCH"
+                            data-body='{"disabled":true}'
+                            data-disable
+                            data-confirm={tr(l, `停用 ${u.name}？其登录会话将立即结束。`, `Disable ${u.name}? Their sessions end at once.`)}
+                          >
+                            {tr(l, '停用', 'Disable')}
+                          </button>
+                        )}
+                      </section>
+                    )}
+                  </td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+        <p class="muted">{tr(l, '修改角色或停用账号后，该用户的登录会话立即结束。', 'Changing a role or disabling an account ends that person’s sessions at once.')}</p>
+      </section>
+      <section class="card">
+        <h2>{tr(l, '新建用户', 'New user')}</h2>
+        <form data-api="/v1/users" data-method="POST" id="new-user">
+          <div class="row">
+            <div>
+              <label for="nu-name">{tr(l, '姓名', 'Name')}</label>
+              <input id="nu-name" name="name" type="text" maxlength={100} required />
+            </div>
+            <div>
+              <label for="nu-email">{w.email}</label>
+              <input id="nu-email" name="email" type="email" maxlength={200} autocomplete="off" required />
+            </div>
+            <div>
+              <label for="nu-role">{tr(l, '角色', 'Role')}</label>
+              <select id="nu-role" name="role">
+                {roleOptions('marketer')}
+              </select>
+            </div>
+            <div>
+              <label for="nu-password">{tr(l, '初始密码（至少 10 个字符）', 'First password (at least 10 characters)')}</label>
+              <input id="nu-password" name="password" type="password" minlength={10} maxlength={200} autocomplete="new-password" required />
+            </div>
+          </div>
+          <ErrorBox />
+          <div class="actions">
+            <button type="submit">{w.create}</button>
+          </div>
+        </form>
+        <p class="muted">
+          {tr(
+            l,
+            '管理员：用户与设置；市场专员：名单、客群、模板、活动；经理：只读查看全部、报表与导出；印刷厂：仅放行给其的印刷任务。',
+            'Admin: users and settings. Marketer: lists, segments, templates, campaigns. Manager: reads everything, reports and exports. Printer: only the print jobs released to them.',
+          )}
+        </p>
       </section>
     </Shell>,
   );

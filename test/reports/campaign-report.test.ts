@@ -24,6 +24,7 @@ const id = (i: number) => `01a20000-0000-7000-8000-0000000001${String(i).padStar
 interface Slice {
   key: string;
   contacted: number;
+  delivered: number;
   responders: number;
   rate: number;
 }
@@ -37,6 +38,7 @@ interface Report {
   byContactKind: Slice[];
   funnel: Record<string, number>;
   responsesPerDay: { day: string; responses: number }[];
+  dropDate: string | null;
   lift: { treatment: { recipients: number; responders: number }; control: { recipients: number; responders: number }; difference: { lift: number; low: number; high: number } };
   units: { smsSegments: number };
   cost: { total: number; sms: number; perResponder: number; currency: string };
@@ -105,15 +107,18 @@ describe.each(DB_KINDS)('campaign report on %s', (kind) => {
     expect(report.responseRate).toBe(0.375);
     const sum = (s: Slice[]) => [s.reduce((n, x) => n + x.contacted, 0), s.reduce((n, x) => n + x.responders, 0)];
     for (const slices of [report.byChannel, report.byWave, report.byVariant, report.byContactKind]) expect(sum(slices)).toEqual([8, 3]);
-    expect(report.byChannel).toEqual([{ key: 'sms', contacted: 8, responders: 3, rate: 0.375 }]);
+    // No delivery receipts came back from the SMS provider: nothing is known delivered.
+    expect(report.byChannel).toEqual([{ key: 'sms', contacted: 8, delivered: 0, responders: 3, rate: 0.375 }]);
     expect(report.byContactKind).toEqual([
-      { key: 'club_member', contacted: 2, responders: 1, rate: 0.5 },
-      { key: 'prior_owner', contacted: 6, responders: 2, rate: 0.3333 },
+      { key: 'club_member', contacted: 2, delivered: 0, responders: 1, rate: 0.5 },
+      { key: 'prior_owner', contacted: 6, delivered: 0, responders: 2, rate: 0.3333 },
     ]);
     expect(report.byVariant.map((v) => v.key)).toEqual(['A', 'B']);
   });
 
   it('shows the funnel and responses per day since the drop', () => {
+    // The SMS went out on launch day (10:00 in Shanghai).
+    expect(report.dropDate).toBe('2026-03-01');
     expect(report.funnel).toEqual({ contacted: 8, scannedOrClicked: 1, booked: 1, attended: 1, sold: 1 });
     expect(report.responsesPerDay).toEqual([
       { day: '2026-03-01', responses: 2 },
@@ -144,7 +149,7 @@ describe.each(DB_KINDS)('campaign report on %s', (kind) => {
     expect((await t.req('GET', `/v1/reports/campaigns/${campaignId}?format=csv&table=kind`, { token: marketer.token })).status).toBe(403);
     const csv = await t.req('GET', `/v1/reports/campaigns/${campaignId}?format=csv&table=kind`, { token: manager.token });
     expect(csv.status).toBe(200);
-    expect((await csv.text()).replace(/^\uFEFF/, '')).toBe('kind,contacted,responders,response_rate\r\nclub_member,2,1,0.5\r\nprior_owner,6,2,0.3333\r\n');
+    expect((await csv.text()).replace(/^\uFEFF/, '')).toBe('kind,contacted,responders,response_rate,delivered\r\nclub_member,2,1,0.5,0\r\nprior_owner,6,2,0.3333,0\r\n');
     const all = await t.req('GET', '/v1/reports/campaigns?format=csv', { token: manager.token });
     expect((await all.text()).split('\r\n')[1]).toContain(`${campaignId},报表,running`);
     const log = (await (await t.req('GET', '/v1/audit')).json()) as { data: { action: string }[] };
