@@ -41,6 +41,8 @@ export function createApp(deps: Deps) {
   app.onError(onError);
   app.notFound(notFoundHandler);
 
+  // Browsers ask for it on every page; no icon, and no 404 in their consoles.
+  app.get('/favicon.ico', (c) => c.body(null, 204, { 'Cache-Control': 'max-age=86400' }));
   app.get('/health', async (c) => c.json({ ok: true, db: deps.db.kind, time: deps.clock.now().toISOString() }));
 
   const api = new Hono<AppEnv>();

@@ -359,8 +359,9 @@ export async function previewCampaign(deps: Deps, dealerId: string, id: string) 
     email: sql`(email IS NOT NULL AND coalesce(email_consent, '') <> 'revoked' AND NOT email_suppressed)`,
     mail: sql`(coalesce(street, '') <> '' AND coalesce(postcode, '') <> '' AND NOT mail_suppressed)`,
   };
+  // Capped: reachable on the channel, but sent to on it within the cap's days.
   const capped = (ch: string) =>
-    sql`count(*) FILTER (WHERE NOT holdout AND ${deps.config.FREQUENCY_CAP_DAYS > 0} AND EXISTS (SELECT 1 FROM outbox o WHERE o.dealer_id = m.dealer_id AND o.contact_id = m.id AND o.channel = ${ch} AND o.status IN ('sent', 'delivered') AND o.sent_at >= ${since}::timestamptz))::int`;
+    sql`count(*) FILTER (WHERE NOT holdout AND ${can[ch]!} AND ${deps.config.FREQUENCY_CAP_DAYS > 0} AND EXISTS (SELECT 1 FROM outbox o WHERE o.dealer_id = m.dealer_id AND o.contact_id = m.id AND o.channel = ${ch} AND o.status IN ('sent', 'delivered') AND o.sent_at >= ${since}::timestamptz))::int`;
   const [a] = await rows<{
     recipients: number; holdout: number; sms: number; email: number; mail: number; mail_households: number; sms_capped: number; email_capped: number;
     mail_to_sms: number; mail_to_email: number; sms_to_email: number; email_to_sms: number;

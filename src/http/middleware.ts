@@ -18,7 +18,9 @@ export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
   c.header('X-Request-Id', requestId);
   const started = performance.now();
   await next();
-  c.header('X-Request-Id', requestId);
+  // An error handler's response is new and lacks it; setting a header on a
+  // finished response copies it, so only then.
+  if (!c.res.headers.has('X-Request-Id')) c.header('X-Request-Id', requestId);
   // Route pattern, not the URL: query strings may carry search terms.
   log.info('request', {
     method: c.req.method,

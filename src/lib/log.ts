@@ -19,17 +19,35 @@ export function createLogger(
   base: LogFields = {},
   write: (line: string) => void = (l) => console.log(l),
 ): Logger {
-  const emit = (lvl: LogLevel, msg: string, fields?: LogFields) => {
-    if (order[lvl] < order[level]) return;
-    write(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg, ...base, ...fields }));
-  };
-  return {
-    debug: (m, f) => emit('debug', m, f),
-    info: (m, f) => emit('info', m, f),
-    warn: (m, f) => emit('warn', m, f),
-    error: (m, f) => emit('error', m, f),
-    child: (f) => createLogger(level, { ...base, ...f }, write),
-  };
+  return new JsonLogger(order[level], base, write);
+}
+
+/** One per request (child): a plain object with shared methods, cheap to make. */
+class JsonLogger implements Logger {
+  constructor(
+    private readonly min: number,
+    private readonly base: LogFields,
+    private readonly write: (line: string) => void,
+  ) {}
+  private emit(lvl: LogLevel, msg: string, fields?: LogFields) {
+    if (order[lvl] < this.min) return;
+    this.write(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg, ...this.base, ...fields }));
+  }
+  debug(m: string, f?: LogFields) {
+    this.emit('debug', m, f);
+  }
+  info(m: string, f?: LogFields) {
+    this.emit('info', m, f);
+  }
+  warn(m: string, f?: LogFields) {
+    this.emit('warn', m, f);
+  }
+  error(m: string, f?: LogFields) {
+    this.emit('error', m, f);
+  }
+  child(f: LogFields): Logger {
+    return new JsonLogger(this.min, { ...this.base, ...f }, this.write);
+  }
 }
 
 export const silentLogger: Logger = createLogger('error', {}, () => {});

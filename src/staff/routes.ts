@@ -34,6 +34,11 @@ export function loginHandler(deps: Deps) {
   return [
     small,
     async (c: Context<AppEnv>) => {
+      // Only JSON sent as JSON: another site's form (text/plain, urlencoded, multipart) could
+      // otherwise sign a visitor's browser in to an account of its choosing (login CSRF).
+      if (!/^application\/json\s*(;|$)/i.test(c.req.header('content-type') ?? '')) {
+        throw new AppError(415, 'unsupported_media_type', 'send the sign-in as JSON (Content-Type: application/json)');
+      }
       const input = await jsonBody(c, loginBody);
       if (!perClient.allow(clientKey(c)) || recentFailures(input.email).length >= 5) {
         c.header('Retry-After', '900');

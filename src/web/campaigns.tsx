@@ -959,7 +959,7 @@ function ProgressView(props: { l: WebLocale; viewer: Viewer; now: Date; campaign
   const done = DONE.includes(campaign.status);
   const a = progress.audience;
   return (
-    <div id="progress-body" data-status={campaign.status}>
+    <div id="progress-body" data-status={campaign.status} data-state={campaign.status}>
       <div class="stats">
         <div>
           <div class="muted">{tr(l, '状态', 'Status')}</div>
@@ -1119,7 +1119,7 @@ campaignPages.get('/campaigns/:id', readers, async (c) => {
         </section>
       ) : (
         <section class="card">
-          <div id="progress" data-poll={`/app/campaigns/${campaign.id}/progress`} data-every="2000" aria-live="polite">
+          <div id="progress" data-poll={`/app/campaigns/${campaign.id}/progress`} data-every="2000" data-state={campaign.status} aria-live="polite">
             <ProgressView l={l} viewer={viewer} now={deps.clock.now()} campaign={campaign} progress={await campaignProgress(deps, campaign.id)} />
           </div>
         </section>

@@ -46,7 +46,8 @@ export function pickWebLocale(c: Context): WebLocale {
 function toLogin(c: Context) {
   const url = new URL(c.req.url);
   const next = url.pathname + url.search;
-  if (c.req.method !== 'GET') return c.json({ error: { code: 'unauthorized', message: 'the session has ended; sign in again', details: null } }, 401);
+  // Scripts (unsafe calls, polled and live fragments) get a 401 they can show, not the sign-in page.
+  if (c.req.method !== 'GET' || c.req.header('x-fragment')) return c.json({ error: { code: 'unauthorized', message: 'the session has ended; sign in again', details: null } }, 401);
   return c.redirect(`/app/login?next=${encodeURIComponent(next)}`, 303);
 }
 

@@ -10,7 +10,8 @@
 //     <input name="name"> <input name="limit" data-type="number">
 //     <textarea name="rule" data-type="json"></textarea> <input name="waves.0.channel">
 //   <button data-api="/v1/campaigns/ID/pause" data-confirm="Pause?">
-//   <div data-poll="/app/lists/ID/progress" data-every="1000">   (stops when the fragment holds [data-done])
+//   <div data-poll="/app/lists/ID/progress" data-every="1000">   (stops when the fragment holds [data-done];
+//        with data-state="S", reloads the page when the fragment's [data-state] differs)
 //   <form data-upload="/v1/imports" data-then="/app/lists/{id}"> <input type=file name=file> <progress data-progress>
 //   <form data-live="/app/segments/preview" data-target="#preview">
 export const STAFF_JS = String.raw`(() => {
@@ -198,6 +199,9 @@ export const STAFF_JS = String.raw`(() => {
         if (res.ok) {
           el.innerHTML = await res.text();
           el.dispatchEvent(new CustomEvent('poll:update', { bubbles: true }));
+          // The fragment names a state the page was not drawn for (its buttons differ): redraw the page.
+          const state = el.querySelector('[data-state]');
+          if (state && el.dataset.state && state.getAttribute('data-state') !== el.dataset.state) { location.reload(); return; }
           if (el.querySelector('[data-done]')) return;
         }
       } catch (e) { /* network hiccup: try again */ }
@@ -218,6 +222,12 @@ export const STAFF_JS = String.raw`(() => {
       if (transform) { try { body = transform(body, form); } catch (e) { if (target) target.textContent = e.message; return; } }
       const res = await fetch(form.dataset.live, { method: 'POST', headers: { 'content-type': 'application/json', 'x-csrf-token': csrf(), 'x-fragment': '1' }, body: JSON.stringify(body), credentials: 'same-origin' });
       if (mine !== seq || !target) return;
+      if (!res.ok && /json/.test(res.headers.get('content-type') || '')) {
+        let data = null;
+        try { data = await res.json(); } catch (e) { data = null; }
+        target.textContent = errorText({ status: res.status, data });
+        return;
+      }
       target.innerHTML = await res.text();
       target.dispatchEvent(new CustomEvent('live:update', { bubbles: true }));
     };

@@ -526,6 +526,11 @@ const SURVEY_ENTRY_JS = String.raw`(() => {
     try {
       const res = await fetch('/app/surveys/card?code=' + encodeURIComponent(code), { headers: { accept: 'text/html', 'x-fragment': '1' }, credentials: 'same-origin' });
       if (res.redirected && /\/app\/login/.test(res.url)) { card.textContent = say('登录已过期，请重新登录。', 'Your session has ended; sign in again.'); return; }
+      if (!res.ok && /json/.test(res.headers.get('content-type') || '')) {
+        const data = await res.json().catch(() => null);
+        card.textContent = (data && data.error && data.error.message) || String(res.status);
+        return;
+      }
       card.innerHTML = await res.text();
       if (notice) {
         const p = document.createElement('p');
