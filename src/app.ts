@@ -22,7 +22,7 @@ import { returnRoutes } from './print/returns-routes';
 import { salesRoutes } from './sales/routes';
 import { reportRoutes, unitCostRoutes } from './reports/routes';
 import { segmentRoutes } from './segments/routes';
-import { auditRoutes, authRoutes, loginHandler, userRoutes } from './staff/routes';
+import { auditRoutes, authRoutes, loginHandler, tokenRoutes, userRoutes } from './staff/routes';
 import { surveyPageRoutes } from './surveys/pages';
 import { surveyRoutes } from './surveys/routes';
 import { assetRoutes, printProfileRoutes, templateRoutes } from './templates/routes';
@@ -67,6 +67,7 @@ export function createApp(deps: Deps) {
   }
   api.route('/auth', authRoutes);
   api.route('/users', userRoutes);
+  api.route('/api-tokens', tokenRoutes);
   api.route('/audit', auditRoutes);
   api.route('/dealer', dealerRoutes);
   api.route('/imports', importRoutes);

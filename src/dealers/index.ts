@@ -1,5 +1,5 @@
 // Dealers (a dealer group with its stores) and the API tokens that act for them.
-import { and, eq, isNull } from 'drizzle-orm';
+import { and, desc, eq, isNull } from 'drizzle-orm';
 import type { Tx } from '../db';
 import { apiTokens, dealers, stores } from '../db/schema';
 import { dealerUnitCosts } from '../db/schema-staff';
@@ -54,6 +54,22 @@ export async function issueApiToken(db: Tx, clock: Clock, dealerId: string, role
   const id = uuidv7(clock.now().getTime());
   await db.insert(apiTokens).values({ id, dealerId, role, name, tokenHash: await sha256Hex(token), createdAt: clock.now() });
   return { id, token };
+}
+
+/** The dealer's API tokens (never the tokens themselves), newest first. */
+export async function listApiTokens(db: Tx, dealerId: string) {
+  const rows = await db.select({ id: apiTokens.id, name: apiTokens.name, role: apiTokens.role, createdAt: apiTokens.createdAt, revokedAt: apiTokens.revokedAt })
+    .from(apiTokens).where(eq(apiTokens.dealerId, dealerId)).orderBy(desc(apiTokens.id));
+  return rows.map((r) => ({ id: r.id, name: r.name, role: r.role as Role, createdAt: r.createdAt.toISOString(), revokedAt: r.revokedAt?.toISOString() ?? null }));
+}
+
+/** Revoke one of the dealer's tokens (at once: the next request with it is refused); false when there is none. */
+export async function revokeApiToken(db: Tx, clock: Clock, dealerId: string, id: string): Promise<boolean> {
+  const done = await db.update(apiTokens).set({ revokedAt: clock.now() })
+    .where(and(eq(apiTokens.dealerId, dealerId), eq(apiTokens.id, id), isNull(apiTokens.revokedAt))).returning({ id: apiTokens.id });
+  if (done.length) return true;
+  const [exists] = await db.select({ id: apiTokens.id }).from(apiTokens).where(and(eq(apiTokens.dealerId, dealerId), eq(apiTokens.id, id)));
+  return !!exists;
 }
 
 export async function authenticateToken(db: Tx, token: string): Promise<Auth | undefined> {

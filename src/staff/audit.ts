@@ -8,7 +8,7 @@ import type { Clock } from '../lib/clock';
 import { uuidv7 } from '../lib/ids';
 
 export const AUDIT_ACTIONS = [
-  'login', 'login_failed', 'logout', 'user_created', 'user_changed',
+  'login', 'login_failed', 'logout', 'user_created', 'user_changed', 'token_created', 'token_revoked',
   'export', 'download', 'launch', 'pause', 'resume', 'cancel', 'erasure',
 ] as const;
 export type AuditAction = (typeof AUDIT_ACTIONS)[number];

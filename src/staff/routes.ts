@@ -1,5 +1,6 @@
 // /v1/auth (sign in and out), /v1/users (admins manage their dealer's staff),
-// /v1/audit (admins read the audit log).
+// /v1/api-tokens (admins issue and revoke integration tokens), /v1/audit
+// (admins read the audit log).
 import { sql } from 'drizzle-orm';
 import { Hono, type Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
@@ -10,7 +11,8 @@ import { clientKey } from '../http/client';
 import type { AppEnv, Deps } from '../http/context';
 import { requireRole } from '../http/tenancy';
 import { jsonBody, queryParams, uuidParam } from '../http/validate';
-import { AppError, unauthorized } from '../lib/errors';
+import { AppError, notFound, unauthorized } from '../lib/errors';
+import { issueApiToken, listApiTokens, revokeApiToken } from '../dealers';
 import { KeyedRateLimiter } from '../lib/ratelimit';
 import { checkCredentials, createUser, getUser, csrfToken, endSession, listUsers, presentUser, ROLES, SESSION_COOKIE, SESSION_DAYS, startSession, updateUser, userBody } from './accounts';
 import { audit, listAudit } from './audit';
@@ -116,4 +118,31 @@ auditRoutes.use('*', requireRole('admin'));
 auditRoutes.get('/', async (c) => {
   const q = queryParams(c, z.object({ limit: z.coerce.number().int().min(1).max(500).default(100), before: z.string().uuid().optional() }));
   return c.json({ data: await listAudit(c.get('deps').db.orm, c.get('auth').dealerId, q.limit, q.before) });
+});
+
+/**
+ * API tokens for integrations: admins issue one with a name and a role (the
+ * token is in the answer once; only its hash is kept) and revoke it.
+ */
+export const tokenRoutes = new Hono<AppEnv>();
+tokenRoutes.use('*', requireRole('admin'));
+
+tokenRoutes.get('/', async (c) => c.json({ data: await listApiTokens(c.get('deps').db.orm, c.get('auth').dealerId) }));
+
+tokenRoutes.post('/', async (c) => {
+  const input = await jsonBody(c, z.object({ name: z.string().trim().min(1).max(100), role: z.enum(ROLES) }));
+  const deps = c.get('deps');
+  const auth = c.get('auth');
+  const issued = await issueApiToken(deps.db.orm, deps.clock, auth.dealerId, input.role, input.name);
+  await audit(deps.db.orm, deps.clock, { dealerId: auth.dealerId, actor: auth.tokenId, action: 'token_created', subject: { type: 'api_token', id: issued.id }, data: { role: input.role } });
+  return c.json({ id: issued.id, name: input.name, role: input.role, token: issued.token }, 201);
+});
+
+tokenRoutes.delete('/:id', async (c) => {
+  const deps = c.get('deps');
+  const auth = c.get('auth');
+  const id = uuidParam(c.req.param('id'), 'API token');
+  if (!(await revokeApiToken(deps.db.orm, deps.clock, auth.dealerId, id))) throw notFound('API token');
+  await audit(deps.db.orm, deps.clock, { dealerId: auth.dealerId, actor: auth.tokenId, action: 'token_revoked', subject: { type: 'api_token', id } });
+  return c.body(null, 204);
 });

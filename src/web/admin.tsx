@@ -10,6 +10,7 @@ import { isUuid } from '../lib/ids';
 import type { WebEnv } from './context';
 import { tr, words, type WebLocale } from './i18n';
 import { ErrorBox, fmtTime, page, pageRole, Shell } from './kit';
+import { listApiTokens } from '../dealers';
 
 export const adminPages = new Hono<WebEnv>();
 
@@ -26,6 +27,8 @@ const ACTION_NAMES: Record<string, [string, string]> = {
   resume: ['恢复', 'Resume'],
   cancel: ['取消', 'Cancel'],
   erasure: ['删除个人信息', 'Erasure'],
+  token_created: ['新建 API 令牌', 'API token issued'],
+  token_revoked: ['吊销 API 令牌', 'API token revoked'],
 };
 
 function actionName(locale: WebLocale, action: string): string {
@@ -99,6 +102,7 @@ adminPages.get('/users', pageRole('admin'), async (c) => {
   const l = c.get('locale');
   const w = words(l);
   const people = (await listUsers(deps.db.orm, viewer.dealerId)).map(presentUser);
+  const tokens = await listApiTokens(deps.db.orm, viewer.dealerId);
   const roleOptions = (selected?: string) =>
     ROLE_ORDER.map((r) => (
       <option value={r} selected={r === selected}>
@@ -210,6 +214,66 @@ adminPages.get('/users', pageRole('admin'), async (c) => {
             <button type="submit">{w.create}</button>
           </div>
         </form>
+      </section>
+      <section class="card" id="api-tokens">
+        <h2>{tr(l, 'API 令牌（系统对接）', 'API tokens (integrations)')}</h2>
+        <table>
+          <thead>
+            <tr>
+              <th>{tr(l, '名称', 'Name')}</th>
+              <th>{tr(l, '角色', 'Role')}</th>
+              <th>{tr(l, '创建时间', 'Created')}</th>
+              <th>{tr(l, '状态', 'Status')}</th>
+              <th></th>
+            </tr>
+          </thead>
+          <tbody>
+            {tokens.map((k) => (
+              <tr data-token={k.id}>
+                <td>{k.name}</td>
+                <td>{w.roles[k.role] ?? k.role}</td>
+                <td>{fmtTime(viewer, l, k.createdAt)}</td>
+                <td>{k.revokedAt ? <span class="badge">{tr(l, `已吊销 ${fmtTime(viewer, l, k.revokedAt)}`, `Revoked ${fmtTime(viewer, l, k.revokedAt)}`)}</span> : tr(l, '有效', 'Active')}</td>
+                <td>
+                  {!k.revokedAt && (
+                    <section>
+                      <ErrorBox />
+                      <button type="button" class="danger" data-api={`/v1/api-tokens/${k.id}`} data-method="DELETE" data-revoke
+                        data-confirm={tr(l, `吊销令牌“${k.name}”？使用它的系统将立即无法访问。`, `Revoke the token "${k.name}"? Systems using it lose access at once.`)}>
+                        {tr(l, '吊销', 'Revoke')}
+                      </button>
+                    </section>
+                  )}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+        {tokens.length === 0 && <p class="muted">{tr(l, '暂无令牌', 'No tokens yet')}</p>}
+        <form data-api="/v1/api-tokens" data-method="POST" id="new-token" data-then="none" data-result="#issued-token" data-result-field="token">
+          <div class="row">
+            <div>
+              <label for="nt-name">{tr(l, '名称（用于哪个系统）', 'Name (which system uses it)')}</label>
+              <input id="nt-name" name="name" type="text" maxlength={100} required />
+            </div>
+            <div>
+              <label for="nt-role">{tr(l, '角色', 'Role')}</label>
+              <select id="nt-role" name="role">
+                {roleOptions('marketer')}
+              </select>
+            </div>
+          </div>
+          <ErrorBox />
+          <div class="actions">
+            <button type="submit">{tr(l, '生成令牌', 'Issue token')}</button>
+          </div>
+        </form>
+        <div class="ok" hidden id="issued-token-box">
+          <p>{tr(l, '新令牌如下，只显示这一次，请立即复制保存：', 'The new token, shown this once only — copy it now:')}</p>
+          <pre id="issued-token"></pre>
+        </div>
+      </section>
+      <section class="card">
         <p class="muted">
           {tr(
             l,

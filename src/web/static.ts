@@ -14,6 +14,7 @@
 //        with data-state="S", reloads the page when the fragment's [data-state] differs)
 //   <form data-upload="/v1/imports" data-then="/app/lists/{id}"> <input type=file name=file> <progress data-progress>
 //   <form data-live="/app/segments/preview" data-target="#preview">
+//   <form data-api=… data-then="none" data-result="#out" data-result-field="token">   (shows one field of the answer)
 export const STAFF_JS = String.raw`(() => {
   'use strict';
   const csrf = () => (document.querySelector('meta[name=csrf-token]') || {}).content || '';
@@ -110,6 +111,13 @@ export const STAFF_JS = String.raw`(() => {
   function showOk(el, data) {
     const target = el.dataset.ok && document.querySelector(el.dataset.ok);
     if (target) { target.hidden = false; target.textContent = el.dataset.okText || say('已保存', 'Saved'); }
+    // data-result="#sel" data-result-field="token": show one field of the answer (as text), unhiding its box.
+    const out = el.dataset.result && document.querySelector(el.dataset.result);
+    if (out) {
+      const v = (el.dataset.resultField || '').split('.').reduce((o, k) => (o == null ? o : o[k]), data);
+      out.textContent = v == null ? '' : String(v);
+      for (let box = out; box; box = box.parentElement) if (box.hidden) box.hidden = false;
+    }
     el.dispatchEvent(new CustomEvent('api:done', { bubbles: true, detail: data }));
   }
 
