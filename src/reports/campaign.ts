@@ -85,7 +85,7 @@ export async function campaignReport(db: Tx, dealerId: string, campaignId: strin
     );
     return found.map((f): Slice => ({ key: f.key ?? '', contacted: f.contacted, delivered: f.delivered, responders: f.responders, rate: rate(f.responders, f.contacted) }));
   };
-  const [totals] = await rows<{ contacted: number; delivered: number; responders: number; scanned: number; booked: number; attended: number; sold: number; control_responders: number }>(
+  const [totals] = await rows<{ contacted: number; delivered: number; responders: number; scanned: number; booked: number; attended: number; sold: number; treated_responders: number; control_responders: number }>(
     db,
     sql`WITH t AS (${touches(campaignId)}), contacted AS (SELECT contact_id, bool_or(delivered) AS delivered FROM t GROUP BY contact_id),
       a AS (SELECT x.contact_id, x.kind FROM responses x WHERE x.dealer_id = ${dealerId}::uuid AND x.campaign_id = ${campaignId}::uuid AND x.in_window AND NOT x.control
@@ -97,6 +97,8 @@ export async function campaignReport(db: Tx, dealerId: string, campaignId: strin
         (SELECT count(DISTINCT contact_id) FROM a WHERE kind = 'booking')::int AS booked,
         (SELECT count(DISTINCT contact_id) FROM a WHERE kind = 'attended')::int AS attended,
         (SELECT count(DISTINCT contact_id) FROM a WHERE kind = 'sale')::int AS sold,
+        (SELECT count(DISTINCT x.contact_id) FROM responses x JOIN campaign_recipients r ON r.campaign_id = x.campaign_id AND r.contact_id = x.contact_id AND NOT r.holdout
+          WHERE x.dealer_id = ${dealerId}::uuid AND x.campaign_id = ${campaignId}::uuid AND x.in_window AND NOT x.control AND x.kind = ANY(${answered}::text[]))::int AS treated_responders,
         (SELECT count(DISTINCT x.contact_id) FROM responses x JOIN campaign_recipients r ON r.campaign_id = x.campaign_id AND r.contact_id = x.contact_id AND r.holdout
           WHERE x.dealer_id = ${dealerId}::uuid AND x.campaign_id = ${campaignId}::uuid AND x.in_window AND x.control AND x.kind = ANY(${answered}::text[]))::int AS control_responders`,
   );
@@ -147,10 +149,11 @@ export async function campaignReport(db: Tx, dealerId: string, campaignId: strin
     funnel: { contacted: t.contacted, scannedOrClicked: t.scanned, booked: t.booked, attended: t.attended, sold: t.sold },
     dropDate: drop?.day ?? null,
     responsesPerDay: perDay,
+    // Lift compares like with like: every recipient outside the holdout (reached or not) against the holdout.
     lift: {
-      treatment: { recipients: treated, responders: t.responders, rate: rate(t.responders, treated) },
+      treatment: { recipients: treated, responders: t.treated_responders, rate: rate(t.treated_responders, treated) },
       control: { recipients: aud?.holdout ?? 0, responders: t.control_responders, rate: rate(t.control_responders, aud?.holdout ?? 0) },
-      difference: liftInterval(t.responders, treated, t.control_responders, aud?.holdout ?? 0),
+      difference: liftInterval(t.treated_responders, treated, t.control_responders, aud?.holdout ?? 0),
     },
     units: { pieces: units!.pieces, smsSegments: units!.sms_segments, emails: units!.emails },
     cost,

@@ -159,4 +159,16 @@ describe.each(DB_KINDS)('campaign report on %s', (kind) => {
     const printer = await issueApiToken(t.deps.db.orm, t.clock, t.dealerId, 'printer', 'p');
     expect((await t.req('GET', `/v1/reports/campaigns/${campaignId}`, { token: printer.token })).status).toBe(403);
   });
+  // Last: it changes the data. A recipient outside the holdout who was never reached (the message failed)
+  // but bought anyway counts for the lift (everyone outside the holdout against the holdout), not as a
+  // responder among the contacted.
+  it('counts every recipient outside the holdout for the lift, reached or not', async () => {
+    await t.deps.db.orm.execute(sql`UPDATE outbox SET status = 'failed', sent_at = NULL WHERE campaign_id = ${campaignId}::uuid AND contact_id = ${id(5)}::uuid`);
+    await respond(5, 'sale', { at: new Date(T0.getTime() + 86_400_000) });
+    const after = (await (await t.req('GET', `/v1/reports/campaigns/${campaignId}`)).json()) as Report;
+    expect(after.audience.contacted).toBe(report.audience.contacted - 1);
+    expect(after.responders).toBe(report.responders);
+    expect(after.lift.treatment).toMatchObject({ recipients: 8, responders: 4 });
+    expect(after.lift.difference).toEqual(liftInterval(4, 8, 1, 2));
+  });
 });
