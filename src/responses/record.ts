@@ -197,24 +197,34 @@ function call(input: ResponseInput, now: Date): Call | null {
  * for it.
  */
 export async function recordResponses(db: Tx, clock: Clock, inputs: readonly ResponseInput[]): Promise<(RecordedResponse | null)[]> {
+  const found = await writeBatch<Row>(db, clock, inputs, sql`id, dealer_id, kind, campaign_id, wave_id, channel, variant, contact_id, piece_id, delivery_id, control, in_window, occurred_at`);
+  return found.map((r) => (r ? present(r) : null));
+}
+
+/** recordResponses answering only the new responses' ids (null: nothing recorded): what the tracking links need. */
+export async function recordResponseIds(db: Tx, clock: Clock, inputs: readonly ResponseInput[]): Promise<(string | null)[]> {
+  return (await writeBatch<{ id: string }>(db, clock, inputs, sql`id`)).map((r) => r?.id ?? null);
+}
+
+async function writeBatch<T extends { id: string }>(db: Tx, clock: Clock, inputs: readonly ResponseInput[], columns: SQL): Promise<(T | null)[]> {
   const now = clock.now();
   const calls = inputs.map((i) => call(i, now));
   const live = calls.filter((c): c is Call => c !== null);
   if (live.length === 0) return calls.map(() => null);
   const relaxed = inputs.every((i) => i.durable === false);
   // The batch travels as one JSON parameter: the same on both drivers, whatever the values.
-  const found = await preparedRows<Row>(
+  const found = await preparedRows<T>(
     db,
-    sql`SELECT id, dealer_id, kind, campaign_id, wave_id, channel, variant, contact_id, piece_id, delivery_id, control, in_window, occurred_at
-          FROM record_responses(${JSON.stringify(live)}::jsonb, ${now.toISOString()}::timestamptz, ${relaxed}::boolean)`,
+    sql`SELECT ${columns} FROM record_responses(${JSON.stringify(live)}::jsonb, ${now.toISOString()}::timestamptz, ${relaxed}::boolean)`,
   );
-  const byId = new Map(found.map((r) => [r.id, present(r)]));
+  const byId = new Map(found.map((r) => [r.id, r]));
   return calls.map((c) => (c ? (byId.get(c.id) ?? null) : null));
 }
 
 /**
- * Gathers responses arriving at about the same time into one recordResponses
- * call, and answers each caller with its own result. One batch is written at
+ * Gathers responses arriving at about the same time into one statement
+ * (recordResponseIds), and answers each caller with the id of its response,
+ * or null when nothing was recorded. One batch is written at
  * a time (`maxInFlight`): what arrives meanwhile waits and goes in the next
  * statement, so under load batches grow with the load (as group commit does)
  * and a scan costs a fraction of a round trip, of a statement and of a commit;
@@ -222,7 +232,7 @@ export async function recordResponses(db: Tx, clock: Clock, inputs: readonly Res
  * event loop.
  */
 export class ResponseBatcher {
-  private queue: { input: ResponseInput; resolve: (r: RecordedResponse | null) => void; reject: (e: unknown) => void }[] = [];
+  private queue: { input: ResponseInput; resolve: (id: string | null) => void; reject: (e: unknown) => void }[] = [];
   private scheduled = false;
   private inFlight = 0;
   private readonly later: (f: () => void) => void =
@@ -235,7 +245,7 @@ export class ResponseBatcher {
     private readonly maxInFlight = 1,
   ) {}
 
-  record(input: ResponseInput): Promise<RecordedResponse | null> {
+  record(input: ResponseInput): Promise<string | null> {
     return new Promise((resolve, reject) => {
       // The time it happened, not the time its batch is written.
       this.queue.push({ input: { ...input, occurredAt: input.occurredAt ?? this.clock.now() }, resolve, reject });
@@ -253,7 +263,7 @@ export class ResponseBatcher {
     while (this.queue.length > 0 && this.inFlight < this.maxInFlight) {
       const items = this.queue.splice(0, this.max);
       this.inFlight++;
-      recordResponses(
+      recordResponseIds(
         this.db,
         this.clock,
         items.map((i) => i.input),
