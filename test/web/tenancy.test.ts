@@ -145,6 +145,9 @@ describe.each(DB_KINDS)('tenancy and roles on %s', (kind) => {
       [manager, 'DELETE', `/v1/contacts/${ids.contact}`],
       [manager, 'POST', '/v1/users', { email: 'x@dealer.test', name: 'x', role: 'admin', password: 'long enough password' }],
       [manager, 'POST', `/v1/print-runs/${ids.run}/mailed`, { mailedOn: '2026-03-02' }],
+      [manager, 'POST', '/v1/sales', 'vin,date\nLSVAA4180E2000001,2026-03-05\n'],
+      [manager, 'POST', '/v1/returns', { code: 'AAAA-BBBB-CCCC-DDDD' }],
+      [manager, 'POST', '/v1/surveys/entries', { code: 'AAAA-BBBB-CCCC-DDDD', answers: {} }],
       // Marketers: no users, no audit log, no exports, no erasure.
       [marketer, 'GET', '/v1/users'],
       [marketer, 'GET', '/v1/audit'],
