@@ -410,6 +410,16 @@ export async function previewCampaign(deps: Deps, dealerId: string, id: string) 
     }
     return sample.length ? segs / sample.length : 0;
   };
+  /** Segments per SMS of a wave: each A/B variant's text weighted by its share. */
+  const waveSegmentsPerMessage = async (w: (typeof ws)[number]) => {
+    const variants = w.variants ?? [{ label: '', templateVersionId: w.templateVersionId, percent: 100 }];
+    let per = 0;
+    for (const v of variants) {
+      const { body: vb } = await getVersionById(db, dealerId, v.templateVersionId);
+      if (vb.sms) per += ((await segmentsPerMessage(vb.sms, vb.locale)) * v.percent) / 100;
+    }
+    return per;
+  };
   const out: Record<string, unknown>[] = [];
   for (const w of ws) {
     const { body } = await getVersionById(db, dealerId, w.templateVersionId);
@@ -426,7 +436,7 @@ export async function previewCampaign(deps: Deps, dealerId: string, id: string) 
       const reachable = w.channel === 'sms' ? a!.sms - a!.sms_capped : a!.email - a!.email_capped;
       entry = { seq: w.seq, channel: w.channel, reachable, frequencyCapped: w.channel === 'sms' ? a!.sms_capped : a!.email_capped, ...viaFallback(w.channel, w.fallback) };
       if (w.channel === 'sms' && body.sms) {
-        const perMessage = await segmentsPerMessage(body.sms, body.locale);
+        const perMessage = await waveSegmentsPerMessage(w);
         const segments = Math.round(perMessage * reachable);
         Object.assign(entry, { segmentsPerMessage: Math.round(perMessage * 100) / 100, segments, estimatedCost: money(segments * smsRate) });
       } else if (w.channel === 'email') {
@@ -436,7 +446,7 @@ export async function previewCampaign(deps: Deps, dealerId: string, id: string) 
     // What the first fallback channel would add.
     const byFallback = entry.reachableByFallback as number | undefined;
     if (byFallback !== undefined && w.fallback[0] === 'sms' && body.sms) {
-      const segments = Math.round((await segmentsPerMessage(body.sms, body.locale)) * byFallback);
+      const segments = Math.round((await waveSegmentsPerMessage(w)) * byFallback);
       Object.assign(entry, { fallbackSegments: segments, fallbackEstimatedCost: money(segments * smsRate) });
     } else if (byFallback !== undefined && w.fallback[0] === 'email') {
       entry.fallbackEstimatedCost = costs ? money(byFallback * costs.emailMessage) : null;

@@ -14,6 +14,7 @@ describe.each(DB_KINDS)('campaign preview and edits on %s', (kind) => {
   let t: TestApp;
   let templateId: string;
   let segmentId: string;
+  let smsBody: Record<string, unknown>;
 
   beforeAll(async () => {
     t = await createTestApp(kind, { SMS_SEGMENT_COST: 0.05 });
@@ -32,6 +33,7 @@ describe.each(DB_KINDS)('campaign preview and edits on %s', (kind) => {
       sms: { text: '{{salutation}}，本周六周日展厅举办新车试驾日，到店即可参加抽奖并领取精美礼品一份，欢迎携家人朋友一同前来体验：{{trackingUrl}}' },
       email: { subject: '试驾邀请', html: '<p>{{salutation}}</p>', text: '{{salutation}}' },
     };
+    smsBody = body;
     const tpl = await t.req('POST', '/v1/templates', { body: { name: '试驾', body } });
     expect(tpl.status, await tpl.clone().text()).toBe(201);
     templateId = ((await tpl.json()) as { id: string }).id;
@@ -61,6 +63,19 @@ describe.each(DB_KINDS)('campaign preview and edits on %s', (kind) => {
     expect(sms).toMatchObject({ channel: 'sms', reachable: 2, segmentsPerMessage: 2, segments: 4, estimatedCost: 0.2 });
     expect(email).toMatchObject({ channel: 'email', reachable: 3 });
     expect(mail).toMatchObject({ channel: 'mail', pieces: 3, proofApproved: false });
+  });
+
+  it('costs an A/B wave from the text of each variant, weighted by its share', async () => {
+    const short = await t.req('POST', '/v1/templates', { body: { name: '短信短', body: { ...smsBody, sms: { text: '试驾日见：{{trackingUrl}}' } } } });
+    expect(short.status, await short.clone().text()).toBe(201);
+    const shortId = ((await short.json()) as { id: string }).id;
+    const res = await t.req('POST', '/v1/campaigns', {
+      body: { name: 'AB', purpose: 'test_drive', segmentId, waves: [{ channel: 'sms', variants: [{ templateId, percent: 50 }, { templateId: shortId, percent: 50 }] }] },
+    });
+    expect(res.status, await res.clone().text()).toBe(201);
+    const p = (await (await t.req('GET', `/v1/campaigns/${((await res.json()) as { id: string }).id}/preview`)).json()) as { waves: { segmentsPerMessage: number; segments: number }[] };
+    // Variant A takes two segments a message, B one: 1.5 on average, 3 for the two people reached.
+    expect(p.waves[0]).toMatchObject({ segmentsPerMessage: 1.5, segments: 3 });
   });
 
   it('edits a draft, and refuses to edit a launched campaign', async () => {
