@@ -5,7 +5,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import { serve, type ServerType } from '@hono/node-server';
-import { chromium, type Browser } from 'playwright-core';
+import { chromium, type Browser, type Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { Role } from '../../src/http/context';
 import type { TestApp } from './app';
@@ -96,4 +96,15 @@ export function artifactsDir(...sub: string[]): string {
   const dir = join(process.cwd(), 'test', 'artifacts', ...sub);
   mkdirSync(dir, { recursive: true });
   return dir;
+}
+
+/** Sign in through the /app/login form; lands on `next` (or, without it, the role's home page). */
+export async function signInThroughPage(page: Page, base: string, email: string, next?: string, password = STAFF_PASSWORD): Promise<void> {
+  await page.goto(`${base}/app/login${next ? `?next=${encodeURIComponent(next)}` : ''}`);
+  await page.fill('#email', email);
+  await page.fill('#password', password);
+  await Promise.all([
+    next ? page.waitForURL(`${base}${next}`) : page.waitForURL((u) => !u.pathname.startsWith('/app/login')),
+    page.click('#login button[type=submit]'),
+  ]);
 }

@@ -9,7 +9,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { rows } from '../../src/db';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { DB_KINDS } from '../helpers/db';
-import { artifactsDir, hasChromium, launchChromium, listen, STAFF_PASSWORD, staffUser, type StaffClient } from '../helpers/staff';
+import { artifactsDir, hasChromium, launchChromium, listen, STAFF_PASSWORD, staffUser, type StaffClient, signInThroughPage } from '../helpers/staff';
 
 describe.each(DB_KINDS)('API tokens on %s', (kind) => {
   let t: TestApp;
@@ -74,11 +74,7 @@ describe.each(DB_KINDS)('API tokens on %s', (kind) => {
       const problems: string[] = [];
       page.on('pageerror', (e) => problems.push(e.message));
       page.on('dialog', (d) => void d.accept());
-      await page.goto(`${server.base}/app/login?next=${encodeURIComponent('/app/users')}`);
-      await page.fill('#email', admin.email);
-      await page.fill('#password', STAFF_PASSWORD);
-      await page.click('#login button[type=submit]');
-      await page.waitForURL(`${server.base}/app/users`);
+      await signInThroughPage(page, server.base, admin.email, '/app/users');
       await page.fill('#nt-name', '经销商管理系统');
       await page.selectOption('#nt-role', 'manager');
       await page.click('#new-token button[type=submit]');

@@ -2,6 +2,7 @@
 // API), a segment, a print template and an SMS template, unit costs; and, for
 // browser tests, signing in through the page and walking the campaign wizard.
 import { join } from 'node:path';
+import { signInThroughPage } from '../helpers/staff';
 import type { Page } from 'playwright-core';
 import { expect } from 'vitest';
 import type { TestApp } from '../helpers/app';
@@ -72,10 +73,7 @@ export async function seedCampaignData(t: TestApp, opts: { token?: string; unitC
 
 /** Sign in through the /app/login form; lands on the role's home page. */
 export async function signInPage(page: Page, base: string, email: string, password: string): Promise<void> {
-  await page.goto(`${base}/app/login`);
-  await page.fill('#email', email);
-  await page.fill('#password', password);
-  await Promise.all([page.waitForURL((u) => !u.pathname.startsWith('/app/login')), page.click('#login button[type=submit]')]);
+  await signInThroughPage(page, base, email, undefined, password);
 }
 
 /** Accept every confirm() the pages ask (data-confirm). */

@@ -13,7 +13,7 @@ import { contacts } from '../../src/db/schema';
 import { uuidv7 } from '../../src/lib/ids';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { DB_KINDS } from '../helpers/db';
-import { artifactsDir, hasChromium, launchChromium, listen, STAFF_PASSWORD, staffUser, type StaffClient } from '../helpers/staff';
+import { artifactsDir, hasChromium, launchChromium, listen, STAFF_PASSWORD, staffUser, type StaffClient, signInThroughPage } from '../helpers/staff';
 
 const OLD = new Date('2025-06-01T00:00:00Z');
 
@@ -178,11 +178,7 @@ describe.each(DB_KINDS)('printer portal on %s', (kind) => {
         const context = await browser!.newContext({ acceptDownloads: true, locale: 'zh-CN', viewport: { width: 1200, height: 900 } });
         const page = await context.newPage();
         page.on('dialog', (d) => void d.accept());
-        await page.goto(`${server.base}/app/login?next=${encodeURIComponent(path)}`);
-        await page.fill('#email', email);
-        await page.fill('#password', STAFF_PASSWORD);
-        await page.click('#login button[type=submit]');
-        await page.waitForURL(`${server.base}${path}`);
+        await signInThroughPage(page, server.base, email, path);
         return page;
       };
 

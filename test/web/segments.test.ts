@@ -10,7 +10,7 @@ import type { Rule } from '../../src/segments/rules';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { DB_KINDS } from '../helpers/db';
 import { refreshDerived } from '../helpers/derived';
-import { artifactsDir, hasChromium, launchChromium, listen, STAFF_PASSWORD, staffUser, type StaffClient } from '../helpers/staff';
+import { artifactsDir, hasChromium, launchChromium, listen, STAFF_PASSWORD, staffUser, type StaffClient, signInThroughPage } from '../helpers/staff';
 
 type NewContact = typeof contacts.$inferInsert;
 const OLD = new Date('2025-06-01T00:00:00Z');
@@ -257,11 +257,7 @@ describe.skipIf(!hasChromium)('segment builder and template proof in Chromium', 
     page.on('response', (r) => {
       if (r.status() >= 400) problems.push(`${r.status()} ${r.url()}`);
     });
-    await page.goto(`${server.base}/app/login?next=%2Fapp%2Fsegments%2Fnew`);
-    await page.fill('#email', marketer.email);
-    await page.fill('#password', STAFF_PASSWORD);
-    await page.click('#login button[type=submit]');
-    await page.waitForURL(`${server.base}/app/segments/new`);
+    await signInThroughPage(page, server.base, marketer.email, '/app/segments/new');
     // Only this section's pages are judged here (the sign-in page is the frame's).
     problems.length = 0;
 

@@ -18,7 +18,7 @@ import { contacts } from '../../src/db/schema';
 import { responseCode, uuidv7 } from '../../src/lib/ids';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { DB_KINDS } from '../helpers/db';
-import { artifactsDir, hasChromium, launchChromium, listen, STAFF_PASSWORD, staffUser, type StaffClient } from '../helpers/staff';
+import { artifactsDir, hasChromium, launchChromium, listen, STAFF_PASSWORD, staffUser, type StaffClient, signInThroughPage } from '../helpers/staff';
 import { browser as phone, field, mailedCampaign } from '../landing/fixtures';
 
 const OLD = new Date('2025-06-01T00:00:00Z');
@@ -317,11 +317,7 @@ describe.each(DB_KINDS)('survey entry and returned mail pages on %s', (kind) => 
       });
       const shots = artifactsDir('web');
 
-      await page.goto(`${server.base}/app/login?next=%2Fapp%2Fsurveys`);
-      await page.fill('#email', email);
-      await page.fill('#password', STAFF_PASSWORD);
-      await page.click('#login button[type=submit]');
-      await page.waitForURL(`${server.base}/app/surveys`);
+      await signInThroughPage(page, server.base, email, '/app/surveys');
 
       await page.click('#scan');
       await page.waitForFunction((code) => (document.querySelector('#code') as HTMLInputElement).value === code, c.code, { timeout: 30_000 });
