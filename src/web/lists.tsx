@@ -120,6 +120,60 @@ function pathId(c: WebContext): string | undefined {
 }
 
 /** "Next page" (keeping the other query parameters) and back to the first page. */
+// The import's row errors are written in English (the API and errors.csv);
+// the page shows them in Chinese. An unknown reason shows as written.
+const REASONS_ZH: Record<string, string> = {
+  'no name or company': '没有姓名或公司名称',
+  'no phone, email or postal address': '没有手机、邮箱或邮寄地址',
+  'not a recognised gender (男/女, M/F)': '性别无法识别（男/女，M/F）',
+  'expected yes/no (是/否)': '应为是/否',
+  'unknown customer type (保有客户/大客户/会员/潜客)': '客户类型无法识别（保有客户/大客户/会员/潜客）',
+  'phone number is empty': '手机号码为空',
+  'phone number contains invalid characters': '手机号码含有无效字符',
+  'phone number has too few digits': '手机号码位数太少',
+  'phone number has too many digits': '手机号码位数太多',
+  'email is empty': '邮箱为空',
+  'email is too long': '邮箱太长',
+  'email must not contain spaces': '邮箱不能含有空格',
+  'email must contain exactly one @': '邮箱必须有且只有一个 @',
+  'email is missing the part before @': '邮箱 @ 前面缺少内容',
+  'email domain must contain a dot': '邮箱域名必须含有“.”',
+  'email domain is malformed': '邮箱域名格式错误',
+  'postcode is empty': '邮编为空',
+  'postcode must be 6 digits for CN': '中国邮编必须是 6 位数字',
+  'postcode must be 5 digits or ZIP+4 for US': '美国邮编必须是 5 位数字或 ZIP+4',
+  'year must be between 1800 and 2200': '年份必须在 1800 到 2200 之间',
+  'not a valid date': '日期无效',
+  'date is empty': '日期为空',
+  'date needs a month and a day': '日期需要有月和日',
+  'unrecognized date format': '日期格式无法识别',
+  'number is empty': '数字为空',
+  'not a number': '不是数字',
+  'number must not be negative': '数字不能为负',
+  'number must be a whole number': '必须是整数',
+  'number is too large': '数字太大',
+  'VIN is empty': '车架号为空',
+  'VIN must not contain the letters I, O or Q': '车架号不能含有字母 I、O 或 Q',
+  'VIN must be 17 characters': '车架号必须是 17 位',
+  'VIN contains invalid characters': '车架号含有无效字符',
+};
+const REASON_PATTERNS_ZH: [RegExp, (m: RegExpExecArray) => string][] = [
+  [/^row has (\d+) fields but the header has (\d+)$/, (m) => `此行有 ${m[1]} 列，表头有 ${m[2]} 列`],
+  [/^not a valid phone number for (\S+)$/, (m) => `不是有效的手机号码（${m[1]}）`],
+  [/^unsupported country (\S+)$/, (m) => `不支持的国家/地区 ${m[1]}`],
+  [/^postcode is not valid for (\S+)$/, (m) => `邮编无效（${m[1]}）`],
+];
+
+export function reasonZh(reason: string): string {
+  const known = REASONS_ZH[reason];
+  if (known) return known;
+  for (const [re, say] of REASON_PATTERNS_ZH) {
+    const m = re.exec(reason);
+    if (m) return say(m);
+  }
+  return reason;
+}
+
 function Pager(props: { c: WebContext; base: string; params: Record<string, string | undefined>; next: string | null; id: string }) {
   const w = words(props.c.get('locale'));
   const q = (cursor?: string) => {
@@ -450,7 +504,7 @@ async function ImportStatus(props: { c: WebContext; row: ImportRow }) {
                 <tr data-row={String(e.rowNumber)}>
                   <td class="num">{e.rowNumber}</td>
                   <td>{e.column ?? '—'}</td>
-                  <td>{e.reason}</td>
+                  <td data-reason={e.reason}>{l === 'en' ? e.reason : reasonZh(e.reason)}</td>
                   <td>{e.value ?? ''}</td>
                 </tr>
               ))}

@@ -143,6 +143,11 @@ describe.each(DB_KINDS)('lists and contacts pages on %s', (kind) => {
     expect(report).toContain('手机');
     expect(report).toContain('&lt;b&gt;12345&lt;/b&gt;');
     expect(html).not.toContain('<b>12345');
+    // The reason in the page's language (the API's English one kept in data-reason).
+    const reason = /data-reason="([^"]+)">([^<]+)</.exec(report)!;
+    expect(reason[1]).toMatch(/phone/);
+    expect(reason[2]).toMatch(/手机号码/);
+    expect(await manager.html(`/app/lists/${imp.id}?lang=en`)).toContain(`>${reason[1]}<`);
     // No cancel button on a finished import, for anyone.
     expect(await marketer.html(`/app/lists/${imp.id}`)).not.toContain('id="cancel-import"');
     // The column mapping it used.
