@@ -7,14 +7,14 @@
 // per account and per client.
 import { randomBytes, scrypt as scryptCb, timingSafeEqual } from 'node:crypto';
 import { promisify } from 'node:util';
-import { and, asc, eq, gt, isNull, sql } from 'drizzle-orm';
+import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Tx } from '../db';
 import { sessions, users } from '../db/schema-staff';
 import type { Auth, Role } from '../http/context';
 import type { Clock } from '../lib/clock';
 import { conflict, notFound } from '../lib/errors';
-import { sha256Hex, uuidv7 } from '../lib/ids';
+import { isUuid, sha256Hex, uuidv7 } from '../lib/ids';
 import { signature, verifySignature } from '../channels/links';
 
 const scrypt = promisify(scryptCb) as (password: string, salt: Buffer, keylen: number, opts: { N: number; r: number; p: number; maxmem: number }) => Promise<Buffer>;
@@ -86,6 +86,18 @@ export async function updateUser(db: Tx, clock: Clock, dealerId: string, id: str
   if (!row) throw notFound('user');
   if (patch.disabled || patch.role) await db.update(sessions).set({ revokedAt: clock.now() }).where(and(eq(sessions.userId, id), isNull(sessions.revokedAt)));
   return row;
+}
+
+/**
+ * Who recorded actions are by: actors as the audit log and responses keep them
+ * (user:<id>, or an API token id) → the dealer's user of that id. Other
+ * actors, and users of other dealers, are not in the map.
+ */
+export async function actorUsers(db: Tx, dealerId: string, actors: readonly (string | null | undefined)[]): Promise<Map<string, { name: string; email: string }>> {
+  const ids = [...new Set(actors.map((a) => (a?.startsWith('user:') ? a.slice(5) : null)).filter((x): x is string => !!x && isUuid(x)))];
+  if (!ids.length) return new Map();
+  const found = await db.select({ id: users.id, name: users.name, email: users.email }).from(users).where(and(eq(users.dealerId, dealerId), inArray(users.id, ids)));
+  return new Map(found.map((u) => [`user:${u.id}`, { name: u.name, email: u.email }]));
 }
 
 /** The user behind an email and password, or null (unknown, wrong password, disabled: one answer). */

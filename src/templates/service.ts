@@ -174,6 +174,20 @@ export async function listTemplates(db: Tx, dealerId: string, limit: number, aft
     .limit(limit + 1);
 }
 
+/** The dealer's templates (oldest first, up to `limit`) with the channels their latest version has content for, in one query. */
+export async function templateChannels(db: Tx, dealerId: string, limit: number): Promise<{ id: string; name: string; latest: number; channels: ('mail' | 'sms' | 'email')[] }[]> {
+  const found = await rows<{ id: string; name: string; latest: number; mail: boolean; sms: boolean; email: boolean }>(
+    db,
+    sql`SELECT t.id, t.name, t.latest_version AS latest,
+          coalesce(jsonb_typeof(v.body->'layout') NOT IN ('null', 'boolean'), false) AS mail,
+          coalesce(jsonb_typeof(v.body->'sms') NOT IN ('null', 'boolean'), false) AS sms,
+          coalesce(jsonb_typeof(v.body->'email') NOT IN ('null', 'boolean'), false) AS email
+        FROM templates t JOIN template_versions v ON v.dealer_id = t.dealer_id AND v.template_id = t.id AND v.version = t.latest_version
+        WHERE t.dealer_id = ${dealerId}::uuid ORDER BY t.id LIMIT ${limit}`,
+  );
+  return found.map((r) => ({ id: r.id, name: r.name, latest: r.latest, channels: (['mail', 'sms', 'email'] as const).filter((ch) => r[ch]) }));
+}
+
 export async function listVersions(db: Tx, dealerId: string, templateId: string) {
   return db
     .select({ id: templateVersions.id, version: templateVersions.version, note: templateVersions.note, createdAt: templateVersions.createdAt })

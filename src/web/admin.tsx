@@ -1,10 +1,8 @@
 // Admin pages: the audit log (who signed in, exported, launched, paused,
 // cancelled, downloaded, erased) and the dealer's staff accounts.
 import { Hono } from 'hono';
-import { sql } from 'drizzle-orm';
-import { rows } from '../db';
 import { listAudit } from '../staff/audit';
-import { listUsers, presentUser } from '../staff/accounts';
+import { actorUsers, listUsers, presentUser } from '../staff/accounts';
 import type { Role } from '../http/context';
 import { isUuid } from '../lib/ids';
 import type { WebEnv } from './context';
@@ -47,13 +45,12 @@ adminPages.get('/audit', pageRole('admin'), async (c) => {
   const more = entries.length > PAGE;
   const shown = entries.slice(0, PAGE);
   // Actors are shown by name (user:<id>) or as an API token.
-  const userIds = [...new Set(shown.map((e) => e.actor?.startsWith('user:') ? e.actor.slice(5) : null).filter((x): x is string => !!x && isUuid(x)))];
-  const names = new Map(
-    userIds.length
-      ? (await rows<{ id: string; name: string; email: string }>(deps.db.orm, sql`SELECT id, name, email FROM users WHERE dealer_id = ${viewer.dealerId}::uuid AND id = ANY(${sql.param(userIds)}::uuid[])`)).map((u) => [u.id, `${u.name} <${u.email}>`])
-      : [],
-  );
-  const actor = (a: string | null) => (!a ? '—' : a.startsWith('user:') ? names.get(a.slice(5)) ?? a : tr(l, `API 令牌 ${a}`, `API token ${a}`));
+  const names = await actorUsers(deps.db.orm, viewer.dealerId, shown.map((e) => e.actor));
+  const actor = (a: string | null) => {
+    if (!a) return '—';
+    const u = names.get(a);
+    return u ? `${u.name} <${u.email}>` : a.startsWith('user:') ? a : tr(l, `API 令牌 ${a}`, `API token ${a}`);
+  };
   return page(
     c,
     <Shell c={c} title={tr(l, '审计日志', 'Audit log')} active="audit">

@@ -9,14 +9,13 @@ import { AppError } from '../lib/errors';
 import { isUuid } from '../lib/ids';
 import { campaignProgress, describeWaves, getCampaign, listCampaigns, previewCampaign, type CampaignRow } from '../campaigns/service';
 import { getSegment, listSegments, previewSegment } from '../segments/service';
-import { getVersion, listTemplates } from '../templates/service';
+import { templateChannels } from '../templates/service';
 import type { Viewer, WebContext, WebEnv } from './context';
 import { tr, type WebLocale } from './i18n';
-import { ErrorBox, fmtInt, fmtMoney, fmtTime, fragment, notFoundPage, page, pageRole, Shell } from './kit';
+import { ErrorBox, fmtInt, fmtMoney, fmtTime, fragment, notFoundPage, page, pageRole, Shell, staffReaders } from './kit';
 
 export const campaignPages = new Hono<WebEnv>();
 
-const readers = pageRole('admin', 'marketer', 'manager');
 const writers = pageRole('admin', 'marketer');
 const canWrite = (role: Role) => role === 'admin' || role === 'marketer';
 
@@ -192,7 +191,7 @@ campaignPages.get('/static/campaign-wizard.js', (c) => c.body(WIZARD_JS, 200, { 
 // ── the list ──────────────────────────────────────────────────────────────────
 const PAGE = 50;
 
-campaignPages.get('/campaigns', readers, async (c) => {
+campaignPages.get('/campaigns', staffReaders, async (c) => {
   const viewer = c.get('viewer');
   const l = c.get('locale');
   const before = c.req.query('before');
@@ -291,16 +290,7 @@ interface TemplateChoice {
 
 /** The dealer's templates with the channels their latest version has content for. */
 async function templateChoices(c: WebContext): Promise<TemplateChoice[]> {
-  const db = c.get('deps').db.orm;
-  const dealerId = c.get('viewer').dealerId;
-  const list = (await listTemplates(db, dealerId, 500)).slice(0, 500);
-  const out: TemplateChoice[] = [];
-  for (const t of list) {
-    const { body } = await getVersion(db, dealerId, t.id, 'latest');
-    const has = [body.layout ? 'mail' : null, body.sms ? 'sms' : null, body.email ? 'email' : null].filter((x): x is string => !!x);
-    out.push({ id: t.id, name: t.name, latest: t.latestVersion, channels: has });
-  }
-  return out.sort((a, b) => a.name.localeCompare(b.name));
+  return (await templateChannels(c.get('deps').db.orm, c.get('viewer').dealerId, 500)).sort((a, b) => a.name.localeCompare(b.name));
 }
 
 function TemplateSelect(props: { l: WebLocale; name: string; choices: TemplateChoice[]; pinned?: { templateId: string; templateName: string; version: number } }) {
@@ -1048,14 +1038,14 @@ function ProgressView(props: { l: WebLocale; viewer: Viewer; now: Date; campaign
   );
 }
 
-campaignPages.get('/campaigns/:id/progress', readers, async (c) => {
+campaignPages.get('/campaigns/:id/progress', staffReaders, async (c) => {
   const campaign = await findCampaign(c, c.req.param('id'));
   if (!campaign) return c.json({ error: { code: 'not_found', message: 'campaign not found', details: null } }, 404);
   const deps = c.get('deps');
   return fragment(c, <ProgressView l={c.get('locale')} viewer={c.get('viewer')} now={deps.clock.now()} campaign={campaign} progress={await campaignProgress(deps, campaign.id)} />);
 });
 
-campaignPages.get('/campaigns/:id', readers, async (c) => {
+campaignPages.get('/campaigns/:id', staffReaders, async (c) => {
   const campaign = await findCampaign(c, c.req.param('id'));
   if (!campaign) return notFoundPage(c);
   const deps = c.get('deps');

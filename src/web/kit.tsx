@@ -132,6 +132,9 @@ export function pageRole(...roles: Role[]): MiddlewareHandler<WebEnv> {
   };
 }
 
+/** The dealer's own staff (everyone but the print shop): lists, segments, templates, campaigns, surveys, reports. */
+export const staffReaders = pageRole(...READERS);
+
 export function refused(c: WebContext) {
   const w = words(c.get('locale'));
   return page(
@@ -161,6 +164,14 @@ export function ErrorBox() {
 
 export function fmtInt(locale: WebLocale, n: number | null | undefined): string {
   return n == null ? '—' : new Intl.NumberFormat(locale).format(n);
+}
+
+/** A file size: "512 B", "4.2 KB", "12.5 MB". */
+export function fmtBytes(locale: WebLocale, n: number): string {
+  const one = (v: number) => new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(v);
+  if (n >= 1024 * 1024) return `${one(n / 1024 / 1024)} MB`;
+  if (n >= 1024) return `${one(n / 1024)} KB`;
+  return `${fmtInt(locale, n)} B`;
 }
 
 export function fmtPct(locale: WebLocale, ratio: number | null | undefined, digits = 1): string {

@@ -17,11 +17,10 @@ import { listResponses, type ResponseRow } from '../responses/list';
 import type { Child } from 'hono/jsx';
 import type { WebContext, WebEnv } from './context';
 import { tr, words, type WebLocale } from './i18n';
-import { ErrorBox, fmtDate, fmtInt, fmtTime, fragment, notFoundPage, page, pageRole, Shell } from './kit';
+import { ErrorBox, fmtDate, fmtInt, fmtTime, fragment, notFoundPage, page, Shell, staffReaders, fmtBytes } from './kit';
 
 export const listPages = new Hono<WebEnv>();
 
-const READERS = pageRole('admin', 'marketer', 'manager');
 const LIST_WRITERS: Role[] = ['admin', 'marketer'];
 const PAGE_SIZE = 50;
 /** Rejected rows shown on the import page; the CSV has them all. */
@@ -98,12 +97,6 @@ const SUPPRESSION_TARGETS: Record<string, Pair> = {
 const CONSENT: Record<string, Pair> = { granted: ['已同意', 'Granted'], revoked: ['已撤回', 'Revoked'] };
 const MATCHED_ON: Record<string, Pair> = { phone: ['手机号', 'phone'], email: ['邮箱', 'email'], name_address: ['姓名和地址', 'name and address'] };
 const DELIMITERS: Record<string, Pair> = { comma: ['逗号', 'comma'], tab: ['制表符', 'tab'], semicolon: ['分号', 'semicolon'] };
-
-function fmtBytes(l: WebLocale, n: number): string {
-  if (n >= 1024 * 1024) return `${new Intl.NumberFormat(l, { maximumFractionDigits: 1 }).format(n / 1024 / 1024)} MB`;
-  if (n >= 1024) return `${new Intl.NumberFormat(l, { maximumFractionDigits: 1 }).format(n / 1024)} KB`;
-  return `${fmtInt(l, n)} B`;
-}
 
 /** Enough of a phone number to tell people apart in a list; the detail page shows it whole. */
 export function maskPhone(phone: string | null): string {
@@ -203,7 +196,7 @@ function Pager(props: { c: WebContext; base: string; params: Record<string, stri
 
 // ── lists: the imports ────────────────────────────────────────────────────────
 
-listPages.get('/lists', READERS, async (c) => {
+listPages.get('/lists', staffReaders, async (c) => {
   const deps = c.get('deps');
   const viewer = c.get('viewer');
   const l = c.get('locale');
@@ -345,7 +338,7 @@ function ImportTable(props: { c: WebContext; rows: ImportRow[] }) {
   );
 }
 
-listPages.get('/lists/:id', READERS, async (c) => {
+listPages.get('/lists/:id', staffReaders, async (c) => {
   const id = pathId(c);
   if (!id) return notFoundPage(c);
   const deps = c.get('deps');
@@ -376,7 +369,7 @@ listPages.get('/lists/:id', READERS, async (c) => {
 });
 
 /** The polled part of the import page: progress while it runs; the counts, the mapping and the error report. Holds [data-done] once finished. */
-listPages.get('/lists/:id/progress', READERS, async (c) => {
+listPages.get('/lists/:id/progress', staffReaders, async (c) => {
   const id = pathId(c);
   if (!id) return notFoundPage(c);
   const row = await getImport(c.get('deps'), c.get('viewer').dealerId, id);
@@ -525,7 +518,7 @@ async function ImportStatus(props: { c: WebContext; row: ImportRow }) {
 
 // ── contacts ──────────────────────────────────────────────────────────────────
 
-listPages.get('/contacts', READERS, async (c) => {
+listPages.get('/contacts', staffReaders, async (c) => {
   const deps = c.get('deps');
   const viewer = c.get('viewer');
   const l = c.get('locale');
@@ -619,7 +612,7 @@ function displayName(l: WebLocale, r: { fullName: string | null; company: string
   return r.fullName || r.company || tr(l, '（无姓名）', '(no name)');
 }
 
-listPages.get('/contacts/:id', READERS, async (c) => {
+listPages.get('/contacts/:id', staffReaders, async (c) => {
   const id = pathId(c);
   if (!id) return notFoundPage(c);
   const deps = c.get('deps');

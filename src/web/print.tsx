@@ -13,7 +13,7 @@ import { isUuid } from '../lib/ids';
 import { downloadLinks, listPrintRuns, presentPrintRun, RELEASED_JOB_STATUSES, runLabel, visiblePrintRun, type PrintRunRow } from '../print/runs';
 import type { WebContext, WebEnv } from './context';
 import { tr, words, type WebLocale } from './i18n';
-import { ErrorBox, fmtDate, fmtInt, fmtTime, notFoundPage, page, pageRole, Shell } from './kit';
+import { ErrorBox, fmtDate, fmtInt, fmtTime, notFoundPage, page, pageRole, Shell, fmtBytes } from './kit';
 
 export const printPages = new Hono<WebEnv>();
 
@@ -36,10 +36,6 @@ const say = (l: WebLocale, map: Record<string, [string, string]>, key: string | 
 /** Roles that may mark a job printed and mailed (the API's rule), and release it. */
 const SHOP: Role[] = ['admin', 'marketer', 'printer'];
 const RELEASERS: Role[] = ['admin', 'marketer'];
-
-function fmtBytes(l: WebLocale, n: number): string {
-  return n >= 1_048_576 ? `${new Intl.NumberFormat(l, { maximumFractionDigits: 1 }).format(n / 1_048_576)} MB` : `${new Intl.NumberFormat(l, { maximumFractionDigits: 0 }).format(Math.ceil(n / 1024))} KB`;
-}
 
 /** The site-relative form of a signed link (it works from this origin under any host name). */
 const relative = (url: string) => url.replace(/^https?:\/\/[^/]+/, '');

@@ -18,7 +18,7 @@ import { isUuid } from '../lib/ids';
 import { campaignReport, campaignsSummary, summaryTotals } from '../reports/campaign';
 import type { WebContext, WebEnv } from './context';
 import { tr, words, type WebLocale } from './i18n';
-import { ErrorBox, fmtDate, fmtInt, fmtMoney, fmtPct, notFoundPage, page, pageRole, Shell } from './kit';
+import { ErrorBox, fmtDate, fmtInt, fmtMoney, fmtPct, notFoundPage, page, Shell, staffReaders } from './kit';
 
 export const reportPages = new Hono<WebEnv>();
 
@@ -179,9 +179,8 @@ function LiftChart(props: { title: string; d: { lift: number; low: number; high:
 }
 
 // ── across campaigns ─────────────────────────────────────────────────────────
-const READERS = pageRole('admin', 'marketer', 'manager');
 
-reportPages.get('/reports', READERS, async (c) => {
+reportPages.get('/reports', staffReaders, async (c) => {
   const deps = c.get('deps');
   const viewer = c.get('viewer');
   const l = c.get('locale');
@@ -381,7 +380,7 @@ function SliceTable(props: { c: WebContext; id: string; title: string; field: 'b
   );
 }
 
-reportPages.get('/reports/:campaignId', READERS, async (c) => {
+reportPages.get('/reports/:campaignId', staffReaders, async (c) => {
   const deps = c.get('deps');
   const viewer = c.get('viewer');
   const l = c.get('locale');

@@ -25,11 +25,10 @@ import {
 import { getSegment, listSegments, previewRule, previewSegment, type SampleContact, type SegmentRow } from '../segments/service';
 import type { WebContext, WebEnv } from './context';
 import { tr, words, type WebLocale } from './i18n';
-import { ErrorBox, fmtInt, fmtTime, fragment, notFoundPage, page, pageRole, Shell } from './kit';
+import { ErrorBox, fmtInt, fmtTime, fragment, notFoundPage, page, pageRole, Shell, staffReaders } from './kit';
 
 export const segmentPages = new Hono<WebEnv>();
 
-const readers = pageRole('admin', 'marketer', 'manager');
 const canWrite = (c: WebContext) => ['admin', 'marketer'].includes(c.get('viewer').role);
 /** How many members the editor shows under the count. */
 export const SAMPLE_SIZE = 10;
@@ -292,7 +291,7 @@ function PreviewResult(props: { l: WebLocale; count: number; sample: SampleConta
 segmentPages.get('/static/segment-builder.js', (c) => c.body(BUILDER_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
 segmentPages.get('/static/segments.css', (c) => c.body(SEGMENT_CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache' }));
 
-segmentPages.get('/segments', readers, async (c) => {
+segmentPages.get('/segments', staffReaders, async (c) => {
   const deps = c.get('deps');
   const viewer = c.get('viewer');
   const l = c.get('locale');
@@ -355,7 +354,7 @@ segmentPages.get('/segments', readers, async (c) => {
 });
 
 /** One segment's member count now, for the list (polled once). */
-segmentPages.get('/segments/:id/count', readers, async (c) => {
+segmentPages.get('/segments/:id/count', staffReaders, async (c) => {
   const l = c.get('locale');
   const id = c.req.param('id');
   if (!isUuid(id)) return fragment(c, <span data-done>—</span>);
@@ -369,7 +368,7 @@ segmentPages.get('/segments/:id/count', readers, async (c) => {
 
 segmentPages.get('/segments/new', pageRole('admin', 'marketer'), (c) => editorPage(c, null));
 
-segmentPages.get('/segments/:id', readers, async (c) => {
+segmentPages.get('/segments/:id', staffReaders, async (c) => {
   const id = c.req.param('id');
   if (!isUuid(id)) return notFoundPage(c);
   const seg = await getSegment(c.get('deps'), c.get('viewer').dealerId, id);
@@ -377,7 +376,7 @@ segmentPages.get('/segments/:id', readers, async (c) => {
 });
 
 /** The live count: the rule checked as the API checks it, then counted and sampled as the API does. */
-segmentPages.post('/segments/preview', readers, bodyLimit({ maxSize: 256 * 1024 }), async (c) => {
+segmentPages.post('/segments/preview', staffReaders, bodyLimit({ maxSize: 256 * 1024 }), async (c) => {
   const l = c.get('locale');
   let body: unknown;
   try {

@@ -21,16 +21,16 @@ import { Hono } from 'hono';
 import { rows, type Tx } from '../db';
 import type { Role } from '../http/context';
 import { AppError } from '../lib/errors';
-import { isUuid, parseResponseCode, responseCode } from '../lib/ids';
+import { parseResponseCode, responseCode } from '../lib/ids';
 import { surveyEntryOf, type Answer, type SurveyEntry } from '../surveys/service';
+import { actorUsers } from '../staff/accounts';
 import type { Question, Survey } from '../templates/layout';
 import type { Viewer, WebContext, WebEnv } from './context';
 import { tr, type WebLocale } from './i18n';
-import { ErrorBox, fmtTime, fragment, page, pageRole, Shell } from './kit';
+import { ErrorBox, fmtTime, fragment, page, Shell, staffReaders } from './kit';
 
 export const surveyEntryPages = new Hono<WebEnv>();
 
-const READERS = pageRole('admin', 'marketer', 'manager');
 const WRITERS: Role[] = ['admin', 'marketer'];
 const canWrite = (v: Viewer) => WRITERS.includes(v.role);
 
@@ -40,10 +40,10 @@ const RECENT_ROWS = 20;
 
 // ── static files: the QR decoder, the pages' script and a few styles ─────────
 
-/** jsQR's browser build (it defines window.jsQR), read once when the app starts. */
-const JSQR_JS = readFileSync(createRequire(import.meta.url).resolve('jsqr/dist/jsQR.js'), 'utf8');
+/** jsQR's browser build (it defines window.jsQR), read the first time a page asks for it, not at start-up. */
+let jsqrJs: string | undefined;
 
-surveyEntryPages.get('/static/jsqr.js', (c) => c.body(JSQR_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'private, max-age=86400' }));
+surveyEntryPages.get('/static/jsqr.js', (c) => c.body((jsqrJs ??= readFileSync(createRequire(import.meta.url).resolve('jsqr/dist/jsQR.js'), 'utf8')), 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'private, max-age=86400' }));
 surveyEntryPages.get('/static/survey-entry.js', (c) => c.body(SURVEY_ENTRY_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
 surveyEntryPages.get('/static/returns.js', (c) => c.body(RETURNS_JS, 200, { 'content-type': 'text/javascript; charset=utf-8', 'cache-control': 'no-cache' }));
 surveyEntryPages.get('/static/survey-entry.css', (c) => c.body(CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache' }));
@@ -61,17 +61,9 @@ const styles = <link rel="stylesheet" href="/app/static/survey-entry.css" />;
 
 // ── reads for the pages ───────────────────────────────────────────────────────
 
-/** Names for the actors recorded on entries (user:<id> → the user's name; API tokens as such). */
-async function actorNames(db: Tx, dealerId: string, actors: (string | null | undefined)[]): Promise<Map<string, string>> {
-  const ids = [...new Set(actors.map((a) => (a?.startsWith('user:') ? a.slice(5) : null)).filter((x): x is string => !!x && isUuid(x)))];
-  if (!ids.length) return new Map();
-  const found = await rows<{ id: string; name: string }>(db, sql`SELECT id, name FROM users WHERE dealer_id = ${dealerId}::uuid AND id = ANY(${sql.param(ids)}::uuid[])`);
-  return new Map(found.map((u) => [`user:${u.id}`, u.name]));
-}
-
-function actorName(l: WebLocale, names: Map<string, string>, actor: string | null | undefined, source?: string | null): string {
+function actorName(l: WebLocale, names: Map<string, { name: string }>, actor: string | null | undefined, source?: string | null): string {
   if (!actor) return source === 'online' ? tr(l, '收件人本人（在线）', 'the recipient, online') : '—';
-  return names.get(actor) ?? (actor.startsWith('user:') ? tr(l, '已删除的用户', 'a removed user') : tr(l, `API 令牌 ${actor}`, `API token ${actor}`));
+  return names.get(actor)?.name ?? (actor.startsWith('user:') ? tr(l, '已删除的用户', 'a removed user') : tr(l, `API 令牌 ${actor}`, `API token ${actor}`));
 }
 
 /** The campaign a piece was mailed in and whom to. */
@@ -99,7 +91,7 @@ interface RecentRow {
 }
 
 /** The newest survey entries or returned pieces of the last RECENT_DAYS days. */
-async function recent(c: WebContext, kind: 'survey' | 'returned'): Promise<{ list: RecentRow[]; names: Map<string, string> }> {
+async function recent(c: WebContext, kind: 'survey' | 'returned'): Promise<{ list: RecentRow[]; names: Map<string, { name: string; email: string }> }> {
   const deps = c.get('deps');
   const { dealerId } = c.get('viewer');
   const since = new Date(deps.clock.now().getTime() - RECENT_DAYS * 86_400_000).toISOString();
@@ -115,7 +107,7 @@ async function recent(c: WebContext, kind: 'survey' | 'returned'): Promise<{ lis
         WHERE r.dealer_id = ${dealerId}::uuid AND r.kind = ${kind} AND r.occurred_at >= ${since}::timestamptz
         ORDER BY r.occurred_at DESC, r.id DESC LIMIT ${RECENT_ROWS}`,
   );
-  return { list, names: await actorNames(deps.db.orm, dealerId, list.map((r) => r.actor)) };
+  return { list, names: await actorUsers(deps.db.orm, dealerId, list.map((r) => r.actor)) };
 }
 
 // ── the card: its questions as printed, and the entry made so far ─────────────
@@ -248,7 +240,7 @@ async function cardView(props: { c: WebContext; code: string }) {
     };
   }
   const writer = canWrite(viewer);
-  const names = entry ? await actorNames(deps.db.orm, viewer.dealerId, [entry.enteredBy]) : new Map<string, string>();
+  const names = entry ? await actorUsers(deps.db.orm, viewer.dealerId, [entry.enteredBy]) : new Map<string, { name: string; email: string }>();
   return {
     status: 200 as const,
     el: (
@@ -288,13 +280,13 @@ async function cardView(props: { c: WebContext; code: string }) {
 
 // ── /app/surveys ──────────────────────────────────────────────────────────────
 
-surveyEntryPages.get('/surveys/card', READERS, async (c) => {
+surveyEntryPages.get('/surveys/card', staffReaders, async (c) => {
   const code = (c.req.query('code') ?? '').slice(0, 80);
   const r = await cardView({ c, code });
   return fragment(c, r.el, r.status);
 });
 
-surveyEntryPages.get('/surveys', READERS, async (c) => {
+surveyEntryPages.get('/surveys', staffReaders, async (c) => {
   const l = c.get('locale');
   const viewer = c.get('viewer');
   const code = (c.req.query('code') ?? '').trim().slice(0, 80);
@@ -380,7 +372,7 @@ const REASONS: [string, string][] = [
   ['无人领取', 'Unclaimed'],
 ];
 
-surveyEntryPages.get('/returns', READERS, async (c) => {
+surveyEntryPages.get('/returns', staffReaders, async (c) => {
   const l = c.get('locale');
   const viewer = c.get('viewer');
   const writer = canWrite(viewer);

@@ -15,11 +15,10 @@ import { isPrintBody, type TemplateBody } from '../templates/layout';
 import { audienceRecipients, checkBody, getTemplate, getVersion, listTemplates, listVersions, thumbnails } from '../templates/service';
 import type { WebContext, WebEnv } from './context';
 import { tr, words, type WebLocale } from './i18n';
-import { ErrorBox, fmtTime, fragment, notFoundPage, page, pageRole, Shell } from './kit';
+import { ErrorBox, fmtTime, fragment, notFoundPage, page, pageRole, Shell, staffReaders } from './kit';
 
 export const templatePages = new Hono<WebEnv>();
 
-const readers = pageRole('admin', 'marketer', 'manager');
 const canWrite = (c: WebContext) => ['admin', 'marketer'].includes(c.get('viewer').role);
 const PAGE = 50;
 /** Width of the page thumbnails, in pixels. */
@@ -40,7 +39,7 @@ templatePages.get('/static/template-editor.js', (c) => c.body(EDITOR_JS, 200, { 
 templatePages.get('/static/templates.css', (c) => c.body(TEMPLATE_CSS, 200, { 'content-type': 'text/css; charset=utf-8', 'cache-control': 'no-cache' }));
 
 // ── the list ──────────────────────────────────────────────────────────────────
-templatePages.get('/templates', readers, async (c) => {
+templatePages.get('/templates', staffReaders, async (c) => {
   const deps = c.get('deps');
   const viewer = c.get('viewer');
   const l = c.get('locale');
@@ -175,7 +174,7 @@ function versionParam(s: string | undefined): number | 'latest' | null {
   return Number.isInteger(n) && n >= 1 && n < 1_000_000 ? n : null;
 }
 
-templatePages.get('/templates/:id', readers, async (c) => {
+templatePages.get('/templates/:id', staffReaders, async (c) => {
   const deps = c.get('deps');
   const viewer = c.get('viewer');
   const l = c.get('locale');

@@ -21,6 +21,7 @@ import { createTestApp, type TestApp } from '../helpers/app';
 import { DB_KINDS } from '../helpers/db';
 import { artifactsDir, hasChromium, launchChromium, listen, STAFF_PASSWORD, staffUser } from '../helpers/staff';
 import { UNIT_COSTS, walkCampaignWizard } from './campaigns.fixtures';
+import { expectSameAsApi } from './metrics';
 
 /** The list the marketer uploads: eight prior owners, each with a phone and a postal address of their own. */
 const PEOPLE = [
@@ -44,42 +45,6 @@ const CALENDAR = {
   daysAhead: 14,
 };
 const DAY = 86_400_000;
-
-/** Every figure a page marks: data-metric → data-value (null when the page shows no value). */
-async function pageMetrics(page: Page): Promise<Map<string, string | null>> {
-  const found = await page.$$eval('[data-metric]', (els) => els.map((e) => [e.getAttribute('data-metric')!, e.getAttribute('data-value')] as const));
-  const out = new Map<string, string | null>();
-  for (const [path, value] of found) {
-    // The same figure may be shown twice (headline and table): both must agree.
-    if (out.has(path)) expect(out.get(path), path).toBe(value);
-    out.set(path, value);
-  }
-  return out;
-}
-
-/** A path of the API's JSON; array elements are named by their key, day or id. */
-function resolve(json: unknown, path: string): unknown {
-  let cur: unknown = json;
-  for (const seg of path.split('.')) {
-    if (cur === null) return null;
-    if (Array.isArray(cur)) cur = cur.find((e: Record<string, unknown>) => e.key === seg || e.day === seg || e.id === seg);
-    else cur = (cur as Record<string, unknown> | null | undefined)?.[seg];
-    if (cur === undefined) throw new Error(`${path}: no ${seg} in the API's answer`);
-  }
-  return cur;
-}
-
-/** Each figure on the page is the API's exact value. */
-async function expectPageEqualsApi(page: Page, json: unknown): Promise<Map<string, string | null>> {
-  const found = await pageMetrics(page);
-  expect(found.size).toBeGreaterThan(5);
-  for (const [path, value] of found) {
-    const api = resolve(json, path);
-    if (api === null) expect(value, path).toBeNull();
-    else expect(Number(value), path).toBe(api);
-  }
-  return found;
-}
 
 interface Person {
   context: BrowserContext;
@@ -349,7 +314,7 @@ describe.each(DB_KINDS)('the staff web app end to end on %s', (kind) => {
         expect(list.data.map((d) => d.id)).toEqual([campaignId]);
         expect(list.data[0]).toMatchObject({ contacted, responders, responseRate: expectedRate });
         expect(await g.locator(`tr[data-campaign="${campaignId}"]`).count()).toBe(1);
-        const listed = await expectPageEqualsApi(g, list);
+        const listed = expectSameAsApi(await g.content(), list);
         expect(listed.get(`data.${campaignId}.responseRate`)).toBe(String(expectedRate));
         expect(listed.get('totals.responseRate')).toBe(String(expectedRate));
         expect(await g.locator(`tr[data-campaign="${campaignId}"] [data-metric="data.${campaignId}.responseRate"]`).textContent()).toBe(pct(expectedRate));
@@ -374,7 +339,7 @@ describe.each(DB_KINDS)('the staff web app end to end on %s', (kind) => {
           funnel: { contacted, scannedOrClicked: 3, booked: 1 },
         });
         expect(report.byChannel).toEqual([expect.objectContaining({ key: 'mail', contacted, responders, rate: expectedRate })]);
-        const shown = await expectPageEqualsApi(g, report);
+        const shown = expectSameAsApi(await g.content(), report);
         expect(shown.get('responseRate')).toBe(String(expectedRate));
         expect(shown.get('byChannel.mail.rate')).toBe(String(expectedRate));
         expect(shown.get('funnel.scannedOrClicked')).toBe('3');

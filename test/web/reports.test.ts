@@ -18,44 +18,10 @@ import { startTwilioServer, type TwilioServer } from '../helpers/providers';
 import { staffUser, type StaffClient } from '../helpers/staff';
 import { mailedCampaign, type MailedCampaign } from '../landing/fixtures';
 import { BODY } from '../outbox/fixtures';
+import { expectSameAsApi, metrics } from './metrics';
 
 const OLD = new Date('2025-06-01T00:00:00Z');
 const id = (i: number) => `01a20000-0000-7000-8000-0000000001${String(i).padStart(2, '0')}`;
-
-/** Every figure of a page: data-metric → data-value (undefined when the page shows no value). */
-function metrics(html: string): Map<string, string | undefined> {
-  const out = new Map<string, string | undefined>();
-  for (const m of html.matchAll(/data-metric="([^"]*)"(?: data-value="([^"]*)")?/g)) {
-    const [, path, value] = m;
-    // The same figure may be shown twice (headline and table): both must agree.
-    if (out.has(path!)) expect(out.get(path!), path).toBe(value);
-    out.set(path!, value);
-  }
-  return out;
-}
-
-/** A path of the API's JSON; array elements are named by their key, day or id. */
-function resolve(json: unknown, path: string): unknown {
-  let cur: unknown = json;
-  for (const seg of path.split('.')) {
-    if (cur === null) return null;
-    if (Array.isArray(cur)) cur = cur.find((e: Record<string, unknown>) => e.key === seg || e.day === seg || e.id === seg);
-    else cur = (cur as Record<string, unknown> | null | undefined)?.[seg];
-    if (cur === undefined) throw new Error(`${path}: no ${seg} in the API's answer`);
-  }
-  return cur;
-}
-
-function expectSameAsApi(html: string, json: unknown): Map<string, string | undefined> {
-  const found = metrics(html);
-  expect(found.size).toBeGreaterThan(5);
-  for (const [path, value] of found) {
-    const api = resolve(json, path);
-    if (api === null) expect(value, path).toBeUndefined();
-    else expect(Number(value), path).toBe(api);
-  }
-  return found;
-}
 
 const unescape = (s: string) => s.replace(/&amp;/g, '&');
 const csvLinks = (html: string) => [...html.matchAll(/<a[^>]*href="([^"]+)"[^>]*data-csv="([^"]+)"/g)].map((m) => ({ href: unescape(m[1]!), table: m[2]! }));
