@@ -217,8 +217,9 @@ describe.each(DB_KINDS)('campaign pages on %s', (kind) => {
       expect(parts.reduce((a, b) => a + b, 0), `wave ${s}`).toBe(contacted);
       expect(num(v[`w${s}-contacted`])).toBe(contacted);
     }
-    // Contacts without a street cannot get mail; without a phone, no SMS.
-    expect(num(v['w1-missing'])).toBeGreaterThan(0);
+    // Contacts without a street cannot get mail (how many of the two in the list are outside the
+    // holdout depends on their random ids): the page's count is the API's remainder.
+    expect(num(v['w1-missing']) ?? 0).toBe(contacted - mail!.pieces! - mail!.householdDuplicates!);
     expect(num(v['w1-fallback'])).toBeLessThanOrEqual(num(v['w1-missing'])!);
     // Costs: the API's, from the dealer's unit costs, and the total is their sum.
     expect(mail!.estimatedCost).toBeCloseTo(mail!.pieces! * (UNIT_COSTS.printPiece + UNIT_COSTS.postagePiece), 2);
