@@ -86,6 +86,15 @@ export function publicRoutes(deps: Deps) {
     c.get('log')?.error('public page failed', { err: errorField(err) });
     return html(c, <Notice kind="notFound" />, 500);
   });
+  const small = bodyLimit({
+    maxSize: PUBLIC_BODY_MAX,
+    onError: () => {
+      throw new AppError(413, 'payload_too_large', `a form larger than ${PUBLIC_BODY_MAX} bytes`);
+    },
+  });
+  const sameOrigin = csrf({ origin: (origin, c) => origins(deps, c as Context<AppEnv>).includes(origin) });
+  // One middleware, not three: a QR scan is the hottest request there is, and
+  // reads (GET, HEAD) carry no body and no form, so they skip both checks.
   const pages = async (c: Context<AppEnv>, next: () => Promise<void>) => {
     c.header('Cache-Control', 'no-store');
     // The token is in the URL: it must not leak to other sites.
@@ -97,20 +106,14 @@ export function publicRoutes(deps: Deps) {
       c.header('Retry-After', '60');
       return html(c, <Notice kind="tooMany" />, 429);
     }
-    await next();
+    const method = c.req.method;
+    if (method === 'GET' || method === 'HEAD') return next();
+    return small(c, async () => {
+      await sameOrigin(c, next);
+    });
   };
-  const small = async (c: Context<AppEnv>, next: () => Promise<void>) => {
-    if (c.req.method !== 'POST') return next();
-    return bodyLimit({
-      maxSize: PUBLIC_BODY_MAX,
-      onError: () => {
-        throw new AppError(413, 'payload_too_large', `a form larger than ${PUBLIC_BODY_MAX} bytes`);
-      },
-    })(c, next);
-  };
-  const sameOrigin = csrf({ origin: (origin, c) => origins(deps, c as Context<AppEnv>).includes(origin) });
   // Paths, not '*': middleware of a sub-app mounted at '/' would otherwise run for the whole API.
-  for (const path of PUBLIC_PATHS) app.use(path, pages, small, sameOrigin);
+  for (const path of PUBLIC_PATHS) app.use(path, pages);
 
   trackingRoutes(app, notFoundPage);
 

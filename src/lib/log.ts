@@ -28,10 +28,15 @@ class JsonLogger implements Logger {
     private readonly min: number,
     private readonly base: LogFields,
     private readonly write: (line: string) => void,
+    /** A child's own fields, merged over the parent's only when a line is written (a child per request costs nothing below the level). */
+    private readonly parent?: JsonLogger,
   ) {}
+  private fields(): LogFields {
+    return this.parent ? { ...this.parent.fields(), ...this.base } : this.base;
+  }
   private emit(lvl: LogLevel, msg: string, fields?: LogFields) {
     if (order[lvl] < this.min) return;
-    this.write(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg, ...this.base, ...fields }));
+    this.write(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg, ...this.fields(), ...fields }));
   }
   debug(m: string, f?: LogFields) {
     this.emit('debug', m, f);
@@ -46,7 +51,7 @@ class JsonLogger implements Logger {
     this.emit('error', m, f);
   }
   child(f: LogFields): Logger {
-    return new JsonLogger(this.min, { ...this.base, ...f }, this.write);
+    return new JsonLogger(this.min, f, this.write, this);
   }
 }
 

@@ -123,28 +123,29 @@ export async function recordResponse(db: Tx, clock: Clock, input: ResponseInput)
   return (await recordResponses(db, clock, [input]))[0]!;
 }
 
+/** One input as record_responses reads it. Keys left out are NULL there (jsonb_to_recordset), so they are not sent. */
 interface Call {
   id: string;
-  dealer: string | null;
+  dealer?: string;
   kind: string;
   source: string;
   /** The token ('token' source). */
-  ref: string | null;
+  ref?: string;
   /** The piece, delivery or earlier response ('piece', 'delivery', 'after'). */
-  ref_id: string | null;
-  oldest: string | null;
-  channel: string | null;
-  contact: string | null;
-  campaign: string | null;
-  wave: string | null;
-  variant: string | null;
-  control: boolean;
+  ref_id?: string;
+  oldest?: string;
+  channel?: string;
+  contact?: string;
+  campaign?: string;
+  wave?: string;
+  variant?: string;
+  control?: boolean;
   occurred: string;
   data: Record<string, unknown>;
 }
 
-/** One input as record_responses reads it; null when it cannot name anything. */
-function call(input: ResponseInput, now: Date): Call | null {
+/** One input as record_responses reads it; null when it cannot name anything. `oldest`: tokenOldest of the batch's now. */
+function call(input: ResponseInput, now: Date, oldestOf: (days: number | undefined) => string): Call | null {
   const s = input.source;
   let source: string;
   let ref: string | null = null;
@@ -153,7 +154,7 @@ function call(input: ResponseInput, now: Date): Call | null {
   if ('token' in s) {
     source = 'token';
     ref = s.token;
-    oldest = tokenOldest(now, s.tokenDays);
+    oldest = oldestOf(s.tokenDays);
   } else if ('pieceId' in s) {
     source = 'piece';
     ref = s.pieceId;
@@ -170,23 +171,26 @@ function call(input: ResponseInput, now: Date): Call | null {
   if ((source === 'after' || source === 'direct') && !input.dealerId) throw new Error(`recordResponse: a dealerId is required for a '${source}' source`);
   // Ids that are not UUIDs name nothing (and must not reach a ::uuid cast).
   if ((source === 'piece' || source === 'delivery' || source === 'after') && !isUuid(ref!)) return null;
-  return {
+  const c: Call = {
     id: input.id ?? uuidv7(now.getTime()),
-    dealer: input.dealerId ?? null,
     kind: input.kind,
     source,
-    ref: source === 'token' ? ref : null,
-    ref_id: source === 'token' ? null : ref,
-    oldest,
-    channel: direct?.channel ?? null,
-    contact: direct?.contactId ?? null,
-    campaign: direct?.campaignId ?? null,
-    wave: direct?.waveId ?? null,
-    variant: direct?.variant ?? null,
-    control: direct?.control ?? false,
     occurred: (input.occurredAt ?? now).toISOString(),
     data: input.data ?? {},
   };
+  if (input.dealerId) c.dealer = input.dealerId;
+  if (source === 'token') c.ref = ref!;
+  else if (ref !== null) c.ref_id = ref;
+  if (oldest !== null) c.oldest = oldest;
+  if (direct) {
+    if (direct.channel != null) c.channel = direct.channel;
+    if (direct.contactId != null) c.contact = direct.contactId;
+    if (direct.campaignId != null) c.campaign = direct.campaignId;
+    if (direct.waveId != null) c.wave = direct.waveId;
+    if (direct.variant != null) c.variant = direct.variant;
+    if (direct.control) c.control = true;
+  }
+  return c;
 }
 
 /**
@@ -208,7 +212,14 @@ export async function recordResponseIds(db: Tx, clock: Clock, inputs: readonly R
 
 async function writeBatch<T extends { id: string }>(db: Tx, clock: Clock, inputs: readonly ResponseInput[], columns: SQL): Promise<(T | null)[]> {
   const now = clock.now();
-  const calls = inputs.map((i) => call(i, now));
+  // Every token in a batch is judged against the same instant.
+  const oldest = new Map<number | undefined, string>();
+  const oldestOf = (days: number | undefined) => {
+    let o = oldest.get(days);
+    if (o === undefined) oldest.set(days, (o = tokenOldest(now, days)));
+    return o;
+  };
+  const calls = inputs.map((i) => call(i, now, oldestOf));
   const live = calls.filter((c): c is Call => c !== null);
   if (live.length === 0) return calls.map(() => null);
   const relaxed = inputs.every((i) => i.durable === false);
