@@ -45,7 +45,22 @@ const PUBLIC_PATHS = ['/r/*', '/o/*', '/c/*', '/l/*', '/b/*', '/d/*'];
 /** Public form posts are a few fields: anything larger is refused. */
 export const PUBLIC_BODY_MAX = 8 * 1024;
 
+/** What a public page's response carries beyond Cache-Control and Referrer-Policy (which every public response has). */
+function pageHeaders(c: Context<AppEnv>) {
+  c.header('X-Frame-Options', 'DENY');
+  c.header('X-Content-Type-Options', 'nosniff');
+  c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+}
+
+/**
+ * The tracking links (GET /r/:token, /c/:link) answer with a body-less
+ * redirect, where page headers mean nothing; a page they do show (an unknown
+ * token) gets them here.
+ */
+const TRACKING_REDIRECT = /^\/[rc]\//;
+
 async function html(c: Context<AppEnv>, el: Parameters<typeof render>[0], status: ContentfulStatusCode = 200) {
+  pageHeaders(c);
   return c.html(await render(el), status);
 }
 
@@ -99,15 +114,14 @@ export function publicRoutes(deps: Deps) {
     c.header('Cache-Control', 'no-store');
     // The token is in the URL: it must not leak to other sites.
     c.header('Referrer-Policy', 'no-referrer');
-    c.header('X-Frame-Options', 'DENY');
-    c.header('X-Content-Type-Options', 'nosniff');
-    c.header('Content-Security-Policy', "default-src 'none'; style-src 'unsafe-inline'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'");
+    const method = c.req.method;
+    const read = method === 'GET' || method === 'HEAD';
+    if (!read || !TRACKING_REDIRECT.test(c.req.path)) pageHeaders(c);
     if (!limiter.allow(clientKey(c))) {
       c.header('Retry-After', '60');
       return html(c, <Notice kind="tooMany" />, 429);
     }
-    const method = c.req.method;
-    if (method === 'GET' || method === 'HEAD') return next();
+    if (read) return next();
     return small(c, async () => {
       await sameOrigin(c, next);
     });

@@ -37,7 +37,6 @@ export function trackingRoutes(app: Hono<AppEnv>, notFound: (c: Context<AppEnv>)
       durable: false,
     });
     if (!r) return notFound(c);
-    c.header('Cache-Control', 'no-store');
     return c.redirect(`/l/${token}`, 302);
   });
 
@@ -45,7 +44,6 @@ export function trackingRoutes(app: Hono<AppEnv>, notFound: (c: Context<AppEnv>)
     const deps = c.get('deps');
     const deliveryId = verifyOpenPixel(deps.config.LINK_SECRET, c.req.param('pixel'));
     if (deliveryId) await record(c, { kind: 'open', source: { deliveryId }, data: { userAgent: userAgent(c) }, durable: false });
-    c.header('Cache-Control', 'no-store');
     // A pixel either way: mail clients show a broken image for anything else.
     return c.body(PIXEL, deliveryId ? 200 : 404, { 'Content-Type': 'image/gif' });
   });
@@ -58,7 +56,6 @@ export function trackingRoutes(app: Hono<AppEnv>, notFound: (c: Context<AppEnv>)
     if (!deliveryId) return notFound(c);
     const r = await record(c, { kind: 'click', source: { deliveryId }, data: { userAgent: userAgent(c), url: target!.slice(0, 500) }, durable: false });
     if (!r) return notFound(c);
-    c.header('Cache-Control', 'no-store');
     return c.redirect(target!, 302);
   });
 }

@@ -26,6 +26,15 @@ interface ResponseRow {
   data: Record<string, unknown>;
 }
 
+/** A public page (not a body-less tracking redirect): never cached, framed, sniffed, or leaking its URL. */
+function expectPageHeaders(res: Response) {
+  expect(res.headers.get('cache-control')).toBe('no-store');
+  expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+  expect(res.headers.get('x-frame-options')).toBe('DENY');
+  expect(res.headers.get('x-content-type-options')).toBe('nosniff');
+  expect(res.headers.get('content-security-policy')).toContain("default-src 'none'");
+}
+
 describe.each(DB_KINDS)('tracking links on %s', (kind) => {
   let t: TestApp;
   let mc: MailedCampaign;
@@ -49,6 +58,11 @@ describe.each(DB_KINDS)('tracking links on %s', (kind) => {
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe(`/l/${piece.token}`);
     expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    // The landing page it leads to carries the page headers.
+    const landing = await t.app.request(`/l/${piece.token}`);
+    expect(landing.status).toBe(200);
+    expectPageHeaders(landing);
     const [r] = (await all()).filter((x) => x.kind === 'scan');
     expect(r).toMatchObject({ campaign_id: mc.campaignId, wave_id: mc.waveId, channel: 'mail', variant: null, contact_id: piece.contactId, piece_id: piece.pieceId, delivery_id: null, in_window: true, control: false });
     expect(r!.data).toEqual({ userAgent: 'Mozilla/5.0 (iPhone)' });
@@ -66,6 +80,7 @@ describe.each(DB_KINDS)('tracking links on %s', (kind) => {
     const answers = [];
     for (const tok of [trackingToken(), altered, 'not-a-token', 'X'.repeat(300), '%3Cscript%3E']) {
       const res = await t.app.request(`/r/${tok}`);
+      expectPageHeaders(res);
       answers.push({ status: res.status, body: await res.text() });
     }
     // Expired: past TRACKING_TOKEN_DAYS after the mail date.
@@ -113,6 +128,10 @@ describe.each(DB_KINDS)('tracking links on %s', (kind) => {
     const res = await t.app.request(click.pathname + click.search);
     expect(res.status).toBe(302);
     expect(res.headers.get('location')).toBe(target);
+    expect(res.headers.get('cache-control')).toBe('no-store');
+    expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+    expect(open.headers.get('cache-control')).toBe('no-store');
+    expect(open.headers.get('x-content-type-options')).toBe('nosniff');
     const mine = (await all()).filter((r) => r.delivery_id === deliveryId);
     expect(mine.map((r) => r.kind).sort()).toEqual(['click', 'open']);
     for (const r of mine) expect(r).toMatchObject({ campaign_id: mc.campaignId, channel: 'email', variant: 'B', contact_id: mc.pieces[0]!.contactId, in_window: true });
@@ -125,6 +144,7 @@ describe.each(DB_KINDS)('tracking links on %s', (kind) => {
       const r = await t.app.request(path);
       expect(r.status).toBe(404);
       expect(r.headers.get('location')).toBeNull();
+      expectPageHeaders(r);
     }
     expect((await t.app.request(altered)).status).toBe(404);
     expect(() => clickUrl(base, secret, deliveryId, 'javascript:alert(1)')).toThrow();
@@ -162,7 +182,11 @@ describe.each(DB_KINDS)('tracking links on %s', (kind) => {
     const limited = await createTestApp(kind, { PUBLIC_RATE_PER_MIN: 5 });
     try {
       const statuses = [];
-      for (let i = 0; i < 7; i++) statuses.push((await limited.app.request(`/r/${trackingToken()}`)).status);
+      for (let i = 0; i < 7; i++) {
+        const res = await limited.app.request(`/r/${trackingToken()}`);
+        expectPageHeaders(res);
+        statuses.push(res.status);
+      }
       expect(statuses).toEqual([404, 404, 404, 404, 404, 429, 429]);
       // A minute later the client may go on.
       limited.clock.advance(60_000);
