@@ -21,7 +21,9 @@ export const requestContext: MiddlewareHandler<AppEnv> = async (c, next) => {
   // An error handler's response is new and lacks it; setting a header on a
   // finished response copies it, so only then.
   if (!c.res.headers.has('X-Request-Id')) c.header('X-Request-Id', requestId);
-  // Route pattern, not the URL: query strings may carry search terms.
+  // Route pattern, not the URL: query strings may carry search terms. (Not
+  // gathered below the level: the pattern is worked out afresh on every read.)
+  if (!log.enabled('info')) return;
   log.info('request', {
     method: c.req.method,
     route: c.req.routePath,

@@ -12,6 +12,8 @@ export interface Logger {
   warn(msg: string, fields?: LogFields): void;
   error(msg: string, fields?: LogFields): void;
   child(fields: LogFields): Logger;
+  /** Whether a line at this level would be written: for fields that cost something to gather. */
+  enabled(level: LogLevel): boolean;
 }
 
 export function createLogger(
@@ -33,6 +35,9 @@ class JsonLogger implements Logger {
   ) {}
   private fields(): LogFields {
     return this.parent ? { ...this.parent.fields(), ...this.base } : this.base;
+  }
+  enabled(lvl: LogLevel): boolean {
+    return order[lvl] >= this.min;
   }
   private emit(lvl: LogLevel, msg: string, fields?: LogFields) {
     if (order[lvl] < this.min) return;

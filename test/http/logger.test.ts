@@ -18,5 +18,7 @@ describe('logger', () => {
     expect(b).not.toHaveProperty('job');
     expect(c).toMatchObject({ level: 'error', msg: 'root', scope: 'root' });
     expect(c).not.toHaveProperty('reqId');
+    // What a caller asks before gathering costly fields, for a child as for its root.
+    expect([req.enabled('debug'), req.enabled('info'), deeper.enabled('error'), createLogger('warn').enabled('info')]).toEqual([false, true, true, false]);
   });
 });
