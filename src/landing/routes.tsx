@@ -54,13 +54,17 @@ function pageHeaders(c: Context<AppEnv>) {
 
 /**
  * The tracking links (GET /r/:token, /c/:link) answer with a body-less
- * redirect, where page headers mean nothing; a page they do show (an unknown
- * token) gets them here.
+ * redirect, where page headers mean nothing: the public middleware leaves
+ * them off there, and a page those links do show (an unknown token, the
+ * rate limit) gets them from html().
  */
-const TRACKING_REDIRECT = /^\/[rc]\//;
+function trackingRedirect(c: Context<AppEnv>): boolean {
+  const method = c.req.method;
+  return (method === 'GET' || method === 'HEAD') && /^\/[rc]\//.test(c.req.path);
+}
 
 async function html(c: Context<AppEnv>, el: Parameters<typeof render>[0], status: ContentfulStatusCode = 200) {
-  pageHeaders(c);
+  if (trackingRedirect(c)) pageHeaders(c);
   return c.html(await render(el), status);
 }
 
@@ -114,14 +118,13 @@ export function publicRoutes(deps: Deps) {
     c.header('Cache-Control', 'no-store');
     // The token is in the URL: it must not leak to other sites.
     c.header('Referrer-Policy', 'no-referrer');
-    const method = c.req.method;
-    const read = method === 'GET' || method === 'HEAD';
-    if (!read || !TRACKING_REDIRECT.test(c.req.path)) pageHeaders(c);
+    if (!trackingRedirect(c)) pageHeaders(c);
     if (!limiter.allow(clientKey(c))) {
       c.header('Retry-After', '60');
       return html(c, <Notice kind="tooMany" />, 429);
     }
-    if (read) return next();
+    const method = c.req.method;
+    if (method === 'GET' || method === 'HEAD') return next();
     return small(c, async () => {
       await sameOrigin(c, next);
     });

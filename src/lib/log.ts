@@ -40,7 +40,7 @@ class JsonLogger implements Logger {
     return order[lvl] >= this.min;
   }
   private emit(lvl: LogLevel, msg: string, fields?: LogFields) {
-    if (order[lvl] < this.min) return;
+    if (!this.enabled(lvl)) return;
     this.write(JSON.stringify({ t: new Date().toISOString(), level: lvl, msg, ...this.fields(), ...fields }));
   }
   debug(m: string, f?: LogFields) {
