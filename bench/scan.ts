@@ -1,9 +1,11 @@
 // Scan benchmark: GET /r/:token (look the token up among 1,000,000 issued
 // piece tokens, record the scan, redirect) under load from wrk, a separate
 // process on 127.0.0.1, against the service on PostgreSQL; in the same run a
-// bare Hono route returning "ok" on the same server stack, as the limit. Then
-// bookings: 1,000 concurrent attempts across 100 slots, with the count of
-// seats taken checked against capacity afterwards.
+// bare Hono route returning "ok" on the same server stack, as the limit, and
+// two floors: a route doing nothing but the scan's write (the service's
+// recording function, same database) and the redirect, answering after the
+// write and before it. Then bookings: 1,000 concurrent attempts across 100
+// slots, with the count of seats taken checked against capacity afterwards.
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { once } from 'node:events';
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -230,17 +232,37 @@ end
   console.log(`bare Hono route "ok":  ${fmt(b.rps)} req/s  p50 ${b.p50.toFixed(2)} ms  p99 ${b.p99.toFixed(2)} ms${b.errors ? `  (${b.errors})` : ''}`);
   console.log(b.line);
 
-  const app = await startServer(script, ['app', dbUrl]);
-  wrk(`http://127.0.0.1:${app.port}/`, lua, 3, connections); // warm-up: JIT, prepared statements, pool
-  const s = measuredWrk(app.child.pid!, `http://127.0.0.1:${app.port}/`, lua, seconds, connections);
-  await stop(app.child);
-  const db = await connectPostgres(dbUrl, { max: 1 });
-  const [rec] = await rows<{ n: number }>(db.orm, sql`SELECT count(*)::int AS n FROM responses WHERE kind = 'scan'`);
-  await db.close();
+  /** GET /r/:token under wrk against a server mode; the scans it recorded, from the database. */
+  const scans = async (mode: string) => {
+    const db = await connectPostgres(dbUrl, { max: 1 });
+    const count = async () => (await rows<{ n: number }>(db.orm, sql`SELECT count(*)::int AS n FROM responses WHERE kind = 'scan'`))[0]!.n;
+    const before = await count();
+    const srv = await startServer(script, [mode, dbUrl]);
+    wrk(`http://127.0.0.1:${srv.port}/`, lua, 3, connections); // warm-up: JIT, prepared statements, pool
+    const r = measuredWrk(srv.child.pid!, `http://127.0.0.1:${srv.port}/`, lua, seconds, connections);
+    await stop(srv.child);
+    const recorded = (await count()) - before;
+    await db.close();
+    return { ...r, recorded };
+  };
+  const s = await scans('app');
   console.log(`GET /r/:token (302):   ${fmt(s.rps)} req/s  p50 ${s.p50.toFixed(2)} ms  p99 ${s.p99.toFixed(2)} ms${s.errors ? `  (${s.errors})` : ''}`);
   console.log(s.line);
-  console.log(`scans recorded: ${fmt(rec!.n)} (warm-up included)`);
+  console.log(`scans recorded: ${fmt(s.recorded)} (warm-up included)`);
   console.log(`ratio to the bare route: ${(s.rps / b.rps).toFixed(3)}  (targets: >= 5,000 req/s, p99 < 25 ms, ratio >= 0.3)`);
+
+  // The floors: one route doing nothing but the scan's write and the
+  // redirect (no middleware, no rate limit, no request id or log line), on
+  // the same database; "behind" answers before the write. What the service
+  // could reach at best with this database on this machine.
+  for (const [mode, label] of [
+    ['floor', 'floor: write, then answer'],
+    ['floor-behind', 'floor: answer, then write'],
+  ] as const) {
+    const f = await scans(mode);
+    console.log(`${label}:  ${fmt(f.rps)} req/s  p50 ${f.p50.toFixed(2)} ms  p99 ${f.p99.toFixed(2)} ms, scans recorded ${fmt(f.recorded)}, ratio to the bare route ${(f.rps / b.rps).toFixed(3)}${f.errors ? `  (${f.errors})` : ''}`);
+    console.log(f.line);
+  }
 
   await bookingBench(dbUrl, dealerId, tokens);
 }
