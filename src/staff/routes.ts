@@ -21,8 +21,10 @@ const loginBody = z.object({ email: z.string().trim().toLowerCase().max(200), pa
 
 /**
  * POST /v1/auth/login: `{email, password}` → the session cookie (HttpOnly,
- * SameSite=Strict, Secure behind https) and the CSRF token to send as
- * `X-CSRF-Token` with every unsafe request. Attempts are limited per account
+ * SameSite=Lax, Secure behind https) and the CSRF token to send as
+ * `X-CSRF-Token` with every unsafe request. Lax, not Strict: a link to a page
+ * from mail or chat opens it signed in; other sites' posts still carry no
+ * session, and every unsafe request needs the token besides. Attempts are limited per account
  * (5 failures in 15 minutes) and per client (30 attempts in 15 minutes); a wrong password, an
  * unknown account and a disabled one get the same answer.
  */
@@ -58,7 +60,7 @@ export function loginHandler(deps: Deps) {
       const s = await startSession(deps.db.orm, deps.clock, user);
       setCookie(c, SESSION_COOKIE, s.token, {
         httpOnly: true,
-        sameSite: 'Strict',
+        sameSite: 'Lax',
         secure: deps.config.PUBLIC_BASE_URL.startsWith('https:'),
         path: '/',
         maxAge: SESSION_DAYS * 86_400,

@@ -24,7 +24,7 @@ describe.each(DB_KINDS)('staff accounts on %s', (kind) => {
     expect(res.status, await res.clone().text()).toBe(200);
     const setCookie = res.headers.get('set-cookie')!;
     expect(setCookie).toMatch(/HttpOnly/);
-    expect(setCookie).toMatch(/SameSite=Strict/);
+    expect(setCookie).toMatch(/SameSite=Lax/);
     const cookie = setCookie.split(';')[0]!;
     const { csrfToken } = (await res.json()) as { csrfToken: string };
     return {

@@ -1,10 +1,13 @@
 // The staff web app's frame: signing in, sessions and CSRF as for the API,
 // navigation by role, refusal pages, both languages, security headers, and
 // the audit log page.
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/app';
 import { DB_KINDS } from '../helpers/db';
-import { signIn, staffUser, type StaffClient } from '../helpers/staff';
+import { hasChromium, launchChromium, listen, signIn, signInThroughPage, staffUser, type StaffClient } from '../helpers/staff';
 
 describe.each(DB_KINDS)('staff web app frame on %s', (kind) => {
   let t: TestApp;
@@ -97,5 +100,37 @@ describe.each(DB_KINDS)('staff web app frame on %s', (kind) => {
     expect(html).toContain('data-action="login"');
     expect(html).toContain('data-action="logout"');
     expect(html).toContain('王&lt;b&gt;管理&lt;/b&gt;');
+  });
+
+  it.runIf(hasChromium && kind === DB_KINDS[0])('in Chromium: a link from another site opens the page signed in; that site’s form posts are refused', async () => {
+    const server = await listen(t);
+    // Another site (localhost is not the same site as 127.0.0.1): a link into /app, and a form that tries to sign the user out.
+    const other = createServer((_req, res) => {
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.end(`<!doctype html><a id="go" href="${server.base}/app/audit">audit</a>
+        <form id="evil" method="post" action="${server.base}/v1/auth/logout"><button>go</button></form>`);
+    });
+    await new Promise<void>((r) => other.listen(0, '127.0.0.1', r));
+    const elsewhere = `http://localhost:${(other.address() as AddressInfo).port}/`;
+    let browser: Browser | undefined;
+    try {
+      browser = await launchChromium();
+      const page = await (await browser.newContext({ locale: 'zh-CN' })).newPage();
+      await signInThroughPage(page, server.base, admin.email, '/app/campaigns');
+      await page.goto(elsewhere);
+      await Promise.all([page.waitForURL((u) => u.origin === server.base), page.click('#go')]);
+      expect(page.url()).toBe(`${server.base}/app/audit`);
+      expect(await page.locator('h1').textContent()).toContain('审计日志');
+      // A post from the other site carries no session (and would lack the CSRF token anyway): refused, still signed in.
+      await page.goto(elsewhere);
+      const [refused] = await Promise.all([page.waitForResponse(`${server.base}/v1/auth/logout`), page.click('#evil button')]);
+      expect(refused.status()).toBe(401);
+      await page.goto(`${server.base}/app/audit`);
+      expect(page.url()).toBe(`${server.base}/app/audit`);
+    } finally {
+      await browser?.close();
+      await new Promise<void>((r) => other.close(() => r()));
+      await server.close();
+    }
   });
 });
