@@ -24,25 +24,51 @@ export function randomBytes(n: number): Uint8Array {
   return b;
 }
 
+/** The last id's time and random bits (RFC 9562 §6.2, monotonic random). */
+let lastMs = -1;
+const last = new Uint8Array(16);
+/** An id's 74 random bits as a counter, least significant first: [byte, bits of it] (rand_b, then rand_a). */
+const RANDOM_DIGITS: readonly (readonly [number, number])[] = [[15, 8], [14, 8], [13, 8], [12, 8], [11, 8], [10, 8], [9, 8], [8, 6], [7, 8], [6, 4]];
+
 /**
  * UUIDv7 (RFC 9562): time-ordered, so bulk inserts append to the B-tree and
- * ids sort by creation, which cursor pagination relies on.
+ * ids sort by creation, which cursor pagination and "newest first" lists rely
+ * on. Within one millisecond (or if the clock steps back) an id keeps the
+ * last id's time and adds a random increment of 1–65,536 to its 74 random
+ * bits, so ids made by this process always ascend.
  */
 export function uuidv7(nowMs: number = Date.now()): string {
-  const b = pooled(16);
-  let ms = nowMs;
+  const r = pooled(16);
+  if (nowMs > lastMs) {
+    lastMs = nowMs;
+    last.set(r);
+  } else {
+    let carry = 1 + r[15]! + (r[14]! << 8);
+    for (const [i, bits] of RANDOM_DIGITS) {
+      if (!carry) break;
+      const v = (last[i]! & ((1 << bits) - 1)) + carry;
+      last[i] = v & ((1 << bits) - 1);
+      carry = v >>> bits;
+    }
+    // 74 bits used up within one millisecond: the next millisecond, fresh bits.
+    if (carry) {
+      lastMs++;
+      last.set(r);
+    }
+  }
+  let ms = lastMs;
+  const b = last;
+  let time = '';
   for (let i = 5; i >= 0; i--) {
-    b[i] = ms % 256;
+    time = hex[ms % 256]! + time;
     ms = Math.floor(ms / 256);
   }
-  b[6] = (b[6]! & 0x0f) | 0x70;
-  b[8] = (b[8]! & 0x3f) | 0x80;
-  let s = '';
-  for (let i = 0; i < 16; i++) {
-    s += hex[b[i]!];
-    if (i === 3 || i === 5 || i === 7 || i === 9) s += '-';
-  }
-  return s;
+  return (
+    time.slice(0, 8) + '-' + time.slice(8) + '-' +
+    hex[(b[6]! & 0x0f) | 0x70]! + hex[b[7]!]! + '-' +
+    hex[(b[8]! & 0x3f) | 0x80]! + hex[b[9]!]! + '-' +
+    hex[b[10]!]! + hex[b[11]!]! + hex[b[12]!]! + hex[b[13]!]! + hex[b[14]!]! + hex[b[15]!]!
+  );
 }
 
 export function base64url(bytes: Uint8Array): string {
