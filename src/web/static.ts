@@ -76,12 +76,37 @@ export const STAFF_JS = String.raw`(() => {
     return { ok: res.ok, status: res.status, data };
   }
 
+  // The API answers in English (integrations read it); the Chinese pages say
+  // the messages staff meet at the counter in Chinese: by error code where
+  // the message carries details, by the message itself where it is fixed.
+  const ZH_BY_CODE = {
+    survey_already_entered: (e) => {
+      const x = e.details && e.details.existing;
+      const when = x && x.enteredAt ? new Date(x.enteredAt).toLocaleDateString('zh-CN') + ' ' : '';
+      return '这张卡片已于 ' + when + (x && x.source === 'online' ? '在线填写' : '从寄回的卡片录入') + '；如需替换答案，请作为更正提交。';
+    },
+  };
+  const ZH_TEXT = {
+    'printed piece with this response code not found': '没有此回执码的已印刷邮件。',
+    'this piece was printed without a survey': '这张邮件印刷时没有附问卷。',
+    'some answers do not fit the card': '有些答案与卡片不符：',
+    'no question is answered': '没有勾选或填写任何答案',
+    'no such question on this card': '卡片上没有这个问题',
+    'no printed piece has this response code': '没有此回执码的已印刷邮件',
+    'no printed piece has this id': '没有此编号的已印刷邮件',
+    'this piece was not printed': '此邮件未印刷',
+    'not a piece id': '不是邮件编号',
+    'empty': '空白',
+  };
+  const local = (text) => (locale === 'en' || !text ? text : ZH_TEXT[text] || text);
+
   function errorText(r) {
     if (r.status === 401) return say('登录已过期，请重新登录。', 'Your session has ended; sign in again.');
     const e = r.data && r.data.error;
     if (!e) return say('请求失败', 'Request failed') + ' (' + r.status + ')';
-    let msg = e.message;
-    if (Array.isArray(e.details)) for (const d of e.details.slice(0, 20)) if (d && (d.path || d.message)) msg += '\n• ' + [d.row ? say('第 ', 'row ') + d.row + say(' 行', '') : '', d.path || d.column || '', d.message || d.reason || ''].filter(Boolean).join(' ');
+    let msg = locale !== 'en' && ZH_BY_CODE[e.code] ? ZH_BY_CODE[e.code](e) : local(e.message);
+    // (A detail that only repeats the message adds nothing.)
+    if (Array.isArray(e.details)) for (const d of e.details.slice(0, 20)) if (d && (d.path || d.message) && d.message !== e.message) msg += '\n• ' + [d.row ? say('第 ', 'row ') + d.row + say(' 行', '') : '', d.path || d.column || '', local(d.message || d.reason || '')].filter(Boolean).join(' ');
     return msg;
   }
 
@@ -252,6 +277,6 @@ export const STAFF_JS = String.raw`(() => {
   };
   if (document.readyState === 'loading') document.addEventListener('DOMContentLoaded', start);
   else start();
-  window.staff = { call, formJson, showError, clearError, say, csrf };
+  window.staff = { call, formJson, showError, clearError, errorText, local, say, csrf };
 })();
 `;

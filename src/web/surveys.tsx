@@ -491,14 +491,7 @@ const SURVEY_ENTRY_JS = String.raw`(() => {
     return /^[0-9A-HJKMNP-TV-Z]{16}$/.test(s) ? s.replace(/(.{4})(?=.)/g, '$1-') : null;
   }
 
-  function errorText(r) {
-    if (r.status === 401) return say('登录已过期，请重新登录。', 'Your session has ended; sign in again.');
-    const e = r.data && r.data.error;
-    if (!e) return say('请求失败', 'Request failed') + ' (' + r.status + ')';
-    let msg = e.message;
-    if (Array.isArray(e.details)) for (const d of e.details.slice(0, 20)) if (d && d.message) msg += '\n• ' + d.message;
-    return msg;
-  }
+  const errorText = staff.errorText;
 
   const field = $('#code');
   const card = $('#card');
@@ -520,7 +513,7 @@ const SURVEY_ENTRY_JS = String.raw`(() => {
       if (res.redirected && /\/app\/login/.test(res.url)) { card.textContent = say('登录已过期，请重新登录。', 'Your session has ended; sign in again.'); return; }
       if (!res.ok && /json/.test(res.headers.get('content-type') || '')) {
         const data = await res.json().catch(() => null);
-        card.textContent = (data && data.error && data.error.message) || String(res.status);
+        card.textContent = errorText({ status: res.status, data });
         return;
       }
       card.innerHTML = await res.text();
@@ -699,14 +692,7 @@ const RETURNS_JS = String.raw`(() => {
     return out;
   };
 
-  const REASONS = {
-    'no printed piece has this response code': '没有此回执码的已印刷邮件',
-    'no printed piece has this id': '没有此编号的已印刷邮件',
-    'this piece was not printed': '此邮件未印刷',
-    'not a piece id': '不是邮件编号',
-    'empty': '空白',
-  };
-  const reasonText = (r) => say(REASONS[r] || r, r);
+  const reasonText = staff.local;
 
   const form = $('#return-form');
   const log = $('#return-log');

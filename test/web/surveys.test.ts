@@ -366,10 +366,16 @@ describe.each(DB_KINDS)('survey entry and returned mail pages on %s', (kind) => 
       await page.fill('#code', other.code);
       await page.click('#lookup-button');
       await page.waitForSelector('#card-form', { state: 'visible' });
+      // Nothing ticked: refused, said in the page's language.
+      await page.click('#save-answers');
+      await page.waitForSelector('#card-form [data-error]', { state: 'visible' });
+      expect(await page.textContent('#card-form [data-error]')).toContain('有些答案与卡片不符：');
+      expect(await page.textContent('#card-form [data-error]')).toContain('没有勾选或填写任何答案');
       expect((await t.req('POST', '/v1/surveys/entries', { body: { code: other.code, answers: { recommend: 2 } } })).status).toBe(201);
       await page.check('#q-recommend-4');
       await page.click('#save-answers');
       await page.waitForSelector('#save-conflict', { state: 'visible' });
+      expect(await page.textContent('#save-conflict')).toMatch(/^这张卡片已于 .+从寄回的卡片录入；如需替换答案，请作为更正提交。$/);
       await page.waitForSelector('#already-entered', { state: 'visible' });
       expect(await page.textContent('[data-answer="recommend"]')).toBe('2 / 5');
 
@@ -384,7 +390,8 @@ describe.each(DB_KINDS)('survey entry and returned mail pages on %s', (kind) => 
       await page.fill('#ref', 'ABCD-EFGH-JKMN-PQRS');
       await page.click('#return-submit');
       await page.waitForSelector('#return-form [data-error]', { state: 'visible' });
-      expect(await page.textContent('#return-form [data-error]')).toContain('no printed piece has this response code');
+      expect(await page.textContent('#return-form [data-error]')).toContain('没有此回执码的已印刷邮件');
+      expect(await page.textContent('#return-form [data-error]')).not.toMatch(/[a-z]{4}/);
 
       const csv = ['code,piece_id,reason', `${card('林五').code},,拒收`, `${c.code},,查无此人`, 'ZZZZ-ZZZZ-ZZZZ-ZZZZ,,', ',not-an-id,', ',,迁移', ''].join('\n');
       // Spreadsheet programs on Windows label .csv files as Excel: the page sends them as CSV anyway.
