@@ -10,6 +10,7 @@ import { promisify } from 'node:util';
 import { and, asc, eq, gt, inArray, isNull, sql } from 'drizzle-orm';
 import { z } from 'zod';
 import type { Tx } from '../db';
+import { dealers } from '../db/schema';
 import { sessions, users } from '../db/schema-staff';
 import type { Auth, Role } from '../http/context';
 import type { Clock } from '../lib/clock';
@@ -126,6 +127,11 @@ export async function startSession(db: Tx, clock: Clock, u: UserRow): Promise<{ 
 export interface SessionAuth extends Auth {
   sessionId: string;
   userId: string;
+  /** Who is signed in, for the pages' header (same query: a page needs no second one). */
+  name: string;
+  email: string;
+  dealerName: string;
+  timezone: string;
 }
 
 /** The signed-in user of a session cookie: live session, enabled user, role as it is now. */
@@ -133,11 +139,14 @@ export async function authenticateSession(db: Tx, clock: Clock, token: string): 
   if (!/^[A-Za-z0-9_-]{43}$/.test(token)) return undefined;
   const hash = await sha256Hex(token);
   const [row] = await db
-    .select({ sessionId: sessions.id, userId: users.id, dealerId: users.dealerId, role: users.role })
+    .select({ sessionId: sessions.id, userId: users.id, dealerId: users.dealerId, role: users.role, name: users.name, email: users.email, dealerName: dealers.name, timezone: dealers.timezone })
     .from(sessions)
     .innerJoin(users, and(eq(users.id, sessions.userId), eq(users.dealerId, sessions.dealerId)))
+    .innerJoin(dealers, eq(dealers.id, users.dealerId))
     .where(and(eq(sessions.tokenHash, hash), isNull(sessions.revokedAt), gt(sessions.expiresAt, clock.now()), isNull(users.disabledAt)));
-  return row ? { dealerId: row.dealerId, role: row.role as Role, tokenId: `user:${row.userId}`, sessionId: row.sessionId, userId: row.userId } : undefined;
+  if (!row) return undefined;
+  const { userId, dealerId, role, sessionId, name, email, dealerName, timezone } = row;
+  return { dealerId, role: role as Role, tokenId: `user:${userId}`, sessionId, userId, name, email, dealerName, timezone };
 }
 
 export async function endSession(db: Tx, clock: Clock, sessionId: string): Promise<void> {

@@ -3,10 +3,8 @@
 // Pages are read with GET; everything that changes data goes through the
 // small client script (static.ts), which sends the session's CSRF token as
 // X-CSRF-Token: to the /v1 API, or to an /app fragment endpoint.
-import { sql } from 'drizzle-orm';
 import type { Context, MiddlewareHandler } from 'hono';
 import { getCookie, setCookie } from 'hono/cookie';
-import { one } from '../db';
 import type { AppEnv, Role } from '../http/context';
 import { authenticateSession, checkCsrf, csrfToken, SESSION_COOKIE } from '../staff/accounts';
 import type { WebLocale } from './i18n';
@@ -65,21 +63,15 @@ export const requireViewer: MiddlewareHandler<WebEnv> = async (c, next) => {
   if (!['GET', 'HEAD'].includes(c.req.method) && !checkCsrf(deps.config.LINK_SECRET, token, c.req.header('x-csrf-token'))) {
     return c.json({ error: { code: 'forbidden', message: 'missing or wrong X-CSRF-Token; reload the page', details: null } }, 403);
   }
-  const who = await one<{ name: string; email: string; dealer_name: string; timezone: string }>(
-    deps.db.orm,
-    sql`SELECT u.name, u.email, d.name AS dealer_name, d.timezone FROM users u JOIN dealers d ON d.id = u.dealer_id
-        WHERE u.id = ${auth.userId}::uuid AND u.dealer_id = ${auth.dealerId}::uuid`,
-  );
-  if (!who) return toLogin(c);
   c.set('auth', auth);
   c.set('viewer', {
     userId: auth.userId,
-    name: who.name,
-    email: who.email,
+    name: auth.name,
+    email: auth.email,
     role: auth.role,
     dealerId: auth.dealerId,
-    dealerName: who.dealer_name,
-    timezone: who.timezone,
+    dealerName: auth.dealerName,
+    timezone: auth.timezone,
     csrf: csrfToken(deps.config.LINK_SECRET, token),
   });
   await next();
