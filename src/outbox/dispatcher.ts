@@ -22,7 +22,7 @@ import { pieceContext, recipientsByIds, runContext, type RecipientRow } from '..
 import type { TemplateBody } from '../templates/layout';
 import { getVersionById } from '../templates/service';
 import { ANSWERED_KINDS } from '../campaigns/waves';
-import { addDeliveries, claimDue, recentlySent, recordOutcomes, type NewDelivery, type Outcome, type OutboxRow } from './outbox';
+import { addDeliveries, claimDue, extendLease, recentlySent, recordOutcomes, type NewDelivery, type Outcome, type OutboxRow } from './outbox';
 
 export interface Channels {
   email: EmailProvider;
@@ -101,8 +101,33 @@ export class Dispatcher {
   /** Claim and process one batch; the number of deliveries claimed. */
   async tick(): Promise<number> {
     const now = this.deps.clock.now();
-    const claimed = await claimDue(this.deps.db.orm, now, this.opts.batch, this.opts.leaseMs, randomUUID());
+    const claimId = randomUUID();
+    const claimed = await claimDue(this.deps.db.orm, now, this.opts.batch, this.opts.leaseMs, claimId);
     if (claimed.length === 0) return 0;
+    // The lease is renewed while the batch is at work, so that neither another
+    // lane nor another process takes over rows still being sent.
+    const renewal = this.renewLease(claimed.map((r) => r.id), claimId);
+    try {
+      return await this.process(claimed, now);
+    } finally {
+      clearInterval(renewal);
+    }
+  }
+
+  private renewLease(ids: string[], claimId: string): ReturnType<typeof setInterval> {
+    let busy = false;
+    const timer = setInterval(() => {
+      if (busy) return;
+      busy = true;
+      extendLease(this.deps.db.orm, ids, claimId, new Date(this.deps.clock.now().getTime() + this.opts.leaseMs))
+        .catch((e: unknown) => this.deps.logger.warn('renewing a delivery lease failed', { deliveries: ids.length, err: errorField(e) }))
+        .finally(() => (busy = false));
+    }, Math.max(20, Math.floor(this.opts.leaseMs / 3)));
+    timer.unref?.();
+    return timer;
+  }
+
+  private async process(claimed: OutboxRow[], now: Date): Promise<number> {
     await this.loadWaves(claimed);
     await this.refreshStatuses(claimed, true);
     const byDealer = new Map<string, OutboxRow[]>();

@@ -48,6 +48,17 @@ export async function claimDue(db: Tx, now: Date, limit: number, leaseMs: number
   );
 }
 
+/**
+ * Push out to `until` the lease of those of `ids` still held by `claimId`: a
+ * holder still at work (a slow provider, a loaded machine) keeps its rows, and
+ * only one that died loses them.
+ */
+export async function extendLease(db: Tx, ids: readonly string[], claimId: string, until: Date): Promise<void> {
+  if (ids.length === 0) return;
+  await db.execute(sql`UPDATE outbox SET lease_until = ${until.toISOString()}::timestamptz
+    WHERE id = ANY(${sql.param([...ids])}::uuid[]) AND claim_id = ${claimId}::uuid AND status = 'sending'`);
+}
+
 /** Only the holder of the claim finishes a delivery (a row reclaimed after its lease ran out is someone else's). */
 export interface Claim {
   id: string;

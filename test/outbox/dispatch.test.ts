@@ -8,8 +8,9 @@ import twilio from 'twilio';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { rows } from '../../src/db';
 import { contacts, suppressions } from '../../src/db/schema';
-import { smtpEmail } from '../../src/channels/email';
+import { smtpEmail, type EmailProvider } from '../../src/channels/email';
 import { twilioSms } from '../../src/channels/sms';
+import { systemClock } from '../../src/lib/clock';
 import { uuidv7 } from '../../src/lib/ids';
 import { Dispatcher } from '../../src/outbox/dispatcher';
 import { claimDue } from '../../src/outbox/outbox';
@@ -303,6 +304,28 @@ describe.each(DB_KINDS)('campaign dispatch on %s', (kind) => {
     expect(tw.messages.size).toBe(3);
     expect(smtp.messages.size).toBe(3);
     expect(tw.receipts + smtp.receipts).toBeGreaterThan(6); // the retries did reach the providers
+  });
+
+  it('renews the lease of a batch still at work: a slow send is neither taken over by another lane nor held back', async () => {
+    const id = await campaign([{ channel: 'email', templateId }]);
+    // Each email takes longer than the lease; two lanes, one row per claim, on the wall clock.
+    const email = smtpEmail(smtp.url);
+    const slow: EmailProvider = { name: 'slow smtp', send: async (m) => (await new Promise((r) => setTimeout(r, 700)), email.send(m)), close: () => email.close() };
+    const d = new Dispatcher({ ...t.deps, clock: systemClock }, { sms: twilioSms({ accountSid: SID, authToken: AUTH, from: '+15005550006', apiBase: tw.base }), email: slow }, { batch: 1, lanes: 2, leaseMs: 300 });
+    d.start(20);
+    const until = Date.now() + 15_000;
+    let left = await deliveries(id);
+    while (left.some((x) => x.status === 'pending' || x.status === 'sending') && Date.now() < until) {
+      await new Promise((r) => setTimeout(r, 50));
+      left = await deliveries(id);
+    }
+    await d.stop();
+    await email.close();
+    // 王小明, 李娜 and 赵敏 have an email address: each sent once, none left waiting; 张伟 has none.
+    const by = (name: string) => left.find((x) => x.contact_id === ids[name])!;
+    expect(['王小明', '李娜', '赵敏', '张伟'].map((n) => by(n).status)).toEqual(['sent', 'sent', 'sent', 'failed']);
+    expect(smtp.receipts).toBe(3);
+    expect(smtp.messages.size).toBe(3);
   });
 
   async function recipient(contactId: string) {
