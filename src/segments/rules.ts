@@ -244,6 +244,8 @@ const RULE_SHAPES =
 export interface RuleIssue {
   path: PropertyKey[];
   message: string;
+  /** A comparison's value missing or of the wrong shape: what it takes (pages say it in their language), and zod's reason for a wrong part. */
+  value?: { kind: Exclude<ValueKind, 'none'>; missing: boolean; reason?: string };
 }
 
 const MAX_ISSUES = 50;
@@ -255,8 +257,8 @@ const list = (xs: readonly string[]) => xs.join(', ');
 export function ruleIssues(raw: unknown): RuleIssue[] {
   const issues: RuleIssue[] = [];
   const state = { nodes: 0 };
-  const add = (path: PropertyKey[], message: string) => {
-    if (issues.length < MAX_ISSUES) issues.push({ path, message });
+  const add = (path: PropertyKey[], message: string, value?: RuleIssue['value']) => {
+    if (issues.length < MAX_ISSUES) issues.push(value ? { path, message, value } : { path, message });
   };
 
   const walk = (v: unknown, path: PropertyKey[], depth: number, inVehicle: boolean): void => {
@@ -325,7 +327,7 @@ export function ruleIssues(raw: unknown): RuleIssue[] {
       if (v.value !== undefined) add(valuePath, `"${op}" takes no value`);
       return;
     }
-    if (v.value === undefined) return add(valuePath, `"${op}" needs a value: ${VALUE_SHAPES[kind].expected}`);
+    if (v.value === undefined) return add(valuePath, `"${op}" needs a value: ${VALUE_SHAPES[kind].expected}`, { kind, missing: true });
     const shape = VALUE_SHAPES[kind];
     const r = shape.schema.safeParse(v.value);
     if (!r.success) {
@@ -335,7 +337,7 @@ export function ruleIssues(raw: unknown): RuleIssue[] {
       const message = wholeWrong
         ? `value must be ${shape.expected}`
         : `value must be ${shape.expected}: ${first.message}`;
-      return add([...valuePath, ...first.path], message);
+      return add([...valuePath, ...first.path], message, wholeWrong ? { kind, missing: false } : { kind, missing: false, reason: first.message });
     }
     if (spec.type === 'enum') {
       const allowed = spec.values!;

@@ -13,6 +13,8 @@ import {
   FIELD_NAMES,
   FIELDS,
   HAS_TARGETS,
+  MAX_LIST,
+  MAX_TEXT,
   opsFor,
   ruleIssues,
   UNITS,
@@ -21,6 +23,7 @@ import {
   type Op,
   type Rule,
   type RuleIssue,
+  type ValueKind,
 } from '../segments/rules';
 import { getSegment, listSegments, previewRule, previewSegment, type SampleContact, type SegmentRow } from '../segments/service';
 import type { WebContext, WebEnv } from './context';
@@ -226,6 +229,35 @@ export function placeOf(l: WebLocale, path: PropertyKey[]): string {
   return parts.length ? parts.join(' › ') : tr(l, '整个规则', 'the whole rule');
 }
 
+/** What a condition's value must be, in Chinese (the English is the API's message). */
+const VALUE_TAKES_ZH: Record<Exclude<ValueKind, 'none'>, string> = {
+  text: `一段文字（1 至 ${MAX_TEXT} 字）`,
+  textList: `1 至 ${MAX_LIST} 项文字`,
+  number: '一个数字',
+  numberRange: '两个数字，小的在前',
+  date: '一个日期（年-月-日）',
+  dateRange: '两个日期，早的在前',
+  relative: '一个不小于 0 的整数和单位（天、周、月、年）',
+  months: '1 至 12 月中的一个或几个月',
+  anniversary: '0 至 366 天（或同样长的周、月）',
+};
+/** zod's reasons for a wrong part of a value (src/segments/rules.ts), in Chinese. */
+const VALUE_REASONS_ZH: Record<string, string> = {
+  'not a calendar date': '不是有效的日期',
+  'the first number is larger than the second': '第一个数比第二个大',
+  'the first date is after the second': '第一个日期晚于第二个',
+  'the amount is more than 100 years': '超过 100 年',
+  'the window is longer than a year': '超过一年',
+};
+
+function problemText(l: WebLocale, i: RuleIssue): string {
+  if (l === 'en' || !i.value) return i.message;
+  const takes = VALUE_TAKES_ZH[i.value.kind];
+  if (i.value.missing) return `缺少值，请填写${takes}`;
+  const reason = i.value.reason ? VALUE_REASONS_ZH[i.value.reason] : undefined;
+  return `值不对${reason ? `（${reason}）` : ''}，应为${takes}`;
+}
+
 function RuleProblems(props: { l: WebLocale; issues: RuleIssue[] }) {
   const { l } = props;
   return (
@@ -234,7 +266,7 @@ function RuleProblems(props: { l: WebLocale; issues: RuleIssue[] }) {
       <ul>
         {props.issues.map((i) => (
           <li data-path={i.path.map(String).join('.')}>
-            {placeOf(l, i.path)} <code>{formatPath(i.path, 'rule')}</code>: {i.message}
+            {placeOf(l, i.path)} <code>{formatPath(i.path, 'rule')}</code>: {problemText(l, i)}
           </li>
         ))}
       </ul>

@@ -166,6 +166,16 @@ describe.each(DB_KINDS)('segments pages on %s', (kind) => {
     const api = (await (await t.req('POST', '/v1/segments/preview', { body: { rule: bad } })).json()) as { error: { details: { path: string }[] } };
     expect(api.error.details.map((d) => d.path)).toEqual(['rule.and[1].op']);
 
+    // Values: said in Chinese on Chinese pages (what the condition takes), in the API's English otherwise.
+    const missing = await (await marketer.send('POST', '/app/segments/preview', { rule: { and: [{ field: 'postcode', op: 'starts_with' }] } })).text();
+    expect(missing).toContain('第 1 项 › 值');
+    expect(missing).toContain('缺少值，请填写一段文字（1 至 500 字）');
+    const backwards = await (await marketer.send('POST', '/app/segments/preview', { rule: { field: 'birthday', op: 'between', value: ['1990-05-01', '1980-01-01'] } })).text();
+    expect(backwards).toContain('值不对（第一个日期晚于第二个），应为两个日期，早的在前');
+    const notADate = await (await marketer.send('POST', '/app/segments/preview', { rule: { field: 'join_date', op: 'after', value: '2026-02-30' } })).text();
+    expect(notADate).toContain('值不对（不是有效的日期），应为一个日期（年-月-日）');
+    const missingEn = await (await marketer.send('POST', '/app/segments/preview?lang=en', { rule: { and: [{ field: 'postcode', op: 'starts_with' }] } })).text();
+    expect(missingEn).toContain('&quot;starts_with&quot; needs a value: a non-empty string of at most 500 characters');
     const value = await (await marketer.send('POST', '/app/segments/preview?lang=en', { rule: { and: [{ not: { field: 'vehicle.purchase_date', op: 'more_than_ago', value: { amount: -1, unit: 'year' } } }] } })).text();
     expect(value).toContain('rule.and[0].not.value.amount');
     expect(value).toContain('item 1 › not › value');
