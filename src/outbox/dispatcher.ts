@@ -110,21 +110,25 @@ export class Dispatcher {
     try {
       return await this.process(claimed, now);
     } finally {
-      clearInterval(renewal);
+      await renewal.stop();
     }
   }
 
-  private renewLease(ids: string[], claimId: string): ReturnType<typeof setInterval> {
-    let busy = false;
+  /** Renews the claim's lease every third of it until stopped; stop() also waits for a renewal under way (nothing outlives the tick). */
+  private renewLease(ids: string[], claimId: string): { stop(): Promise<void> } {
+    let running: Promise<void> | null = null;
     const timer = setInterval(() => {
-      if (busy) return;
-      busy = true;
-      extendLease(this.deps.db.orm, ids, claimId, new Date(this.deps.clock.now().getTime() + this.opts.leaseMs))
+      running ??= extendLease(this.deps.db.orm, ids, claimId, new Date(this.deps.clock.now().getTime() + this.opts.leaseMs))
         .catch((e: unknown) => this.deps.logger.warn('renewing a delivery lease failed', { deliveries: ids.length, err: errorField(e) }))
-        .finally(() => (busy = false));
+        .finally(() => (running = null));
     }, Math.max(20, Math.floor(this.opts.leaseMs / 3)));
     timer.unref?.();
-    return timer;
+    return {
+      async stop() {
+        clearInterval(timer);
+        await running;
+      },
+    };
   }
 
   private async process(claimed: OutboxRow[], now: Date): Promise<number> {
