@@ -46,8 +46,9 @@ export function uuidv7(nowMs: number = Date.now()): string {
     let carry = 1 + r[15]! + (r[14]! << 8);
     for (const [i, bits] of RANDOM_DIGITS) {
       if (!carry) break;
-      const v = (last[i]! & ((1 << bits) - 1)) + carry;
-      last[i] = v & ((1 << bits) - 1);
+      const mask = (1 << bits) - 1;
+      const v = (last[i]! & mask) + carry;
+      last[i] = v & mask;
       carry = v >>> bits;
     }
     // 74 bits used up within one millisecond: the next millisecond, fresh bits.
@@ -57,7 +58,6 @@ export function uuidv7(nowMs: number = Date.now()): string {
     }
   }
   let ms = lastMs;
-  const b = last;
   let time = '';
   for (let i = 5; i >= 0; i--) {
     time = hex[ms % 256]! + time;
@@ -65,9 +65,9 @@ export function uuidv7(nowMs: number = Date.now()): string {
   }
   return (
     time.slice(0, 8) + '-' + time.slice(8) + '-' +
-    hex[(b[6]! & 0x0f) | 0x70]! + hex[b[7]!]! + '-' +
-    hex[(b[8]! & 0x3f) | 0x80]! + hex[b[9]!]! + '-' +
-    hex[b[10]!]! + hex[b[11]!]! + hex[b[12]!]! + hex[b[13]!]! + hex[b[14]!]! + hex[b[15]!]!
+    hex[(last[6]! & 0x0f) | 0x70]! + hex[last[7]!]! + '-' +
+    hex[(last[8]! & 0x3f) | 0x80]! + hex[last[9]!]! + '-' +
+    hex[last[10]!]! + hex[last[11]!]! + hex[last[12]!]! + hex[last[13]!]! + hex[last[14]!]! + hex[last[15]!]!
   );
 }
 
